@@ -24,7 +24,7 @@ test: install
 	$(PY) -m pytest
 
 bench: install
-	$(PY) -m bench.run
+	$(PY) -m bench.r1_speed
 
 clean:
 	rm -rf build $(VENV) mcengine/v1 mcengine/_core*.so

@@ -1,6 +1,140 @@
-// register_engine.cpp: placeholder until the concept lands.
+// register_engine.cpp: bindings for Programs and Runs.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+
+#include <memory>
+#include <stdexcept>
+
+#include "engine.h"
 
 namespace py = pybind11;
 
-void register_engine(py::module_& m) { (void)m; }
+namespace {
+
+template <typename T>
+std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::forcecast>& a) {
+  return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+using I32 = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
+using I64 = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+std::shared_ptr<mc::Program> make_program(const I32& code, int32_t n_regs,
+                                          const I32& const_regs, const F64& const_values,
+                                          const F64& aux, const I64& aux_off,
+                                          const I32& output_regs, const I32& input_regs) {
+  auto p = std::make_shared<mc::Program>();
+  p->code = to_vector(code);
+  p->n_regs = n_regs;
+  p->const_regs = to_vector(const_regs);
+  p->const_values = to_vector(const_values);
+  p->aux = to_vector(aux);
+  p->aux_off = to_vector(aux_off);
+  p->output_regs = to_vector(output_regs);
+  p->input_regs = to_vector(input_regs);
+  p->validate();
+  return p;
+}
+
+// Values of every register after one evaluation at iteration 0 (stride 1):
+// how the compiler folds the parts of a model that do not vary.
+py::array_t<double> eval_once(const mc::Program& p) {
+  std::vector<double> regs = p.register_file(1);
+  double u = 0.5;
+  mc::eval_block(p.view(0), regs.data(), 1, 0, 1, mc::BlockScratch{&u});
+  return py::array_t<double>(static_cast<py::ssize_t>(regs.size()), regs.data());
+}
+
+// A Run with the Program and the result buffers kept alive beside it.
+struct PyRun {
+  std::shared_ptr<mc::Program> program;
+  py::array_t<double> outputs;
+  py::array_t<double> inputs;
+  std::unique_ptr<mc::Run> run;
+};
+
+double* writable(py::array_t<double>& a, py::ssize_t expected, const char* what) {
+  if (a.size() != expected) {
+    throw std::invalid_argument(std::string(what) + " has the wrong size");
+  }
+  if (!(a.flags() & py::array::c_style) || !a.writeable()) {
+    throw std::invalid_argument(std::string(what) + " must be writable and contiguous");
+  }
+  return a.mutable_data();
+}
+
+std::unique_ptr<PyRun> make_run(std::shared_ptr<mc::Program> program, py::array_t<double> outputs,
+                                py::array_t<double> inputs, uint64_t seed,
+                                uint64_t first_iteration, int64_t iterations, int32_t threads,
+                                int32_t block, int64_t kept_inputs, double deadline_seconds) {
+  if (iterations < 0 || kept_inputs < 0 || kept_inputs > iterations) {
+    throw std::invalid_argument("iterations and kept_inputs must satisfy 0 <= kept <= n");
+  }
+  auto r = std::make_unique<PyRun>();
+  r->program = std::move(program);
+  r->outputs = std::move(outputs);
+  r->inputs = std::move(inputs);
+  auto n_out = static_cast<py::ssize_t>(r->program->output_regs.size());
+  auto n_in = static_cast<py::ssize_t>(r->program->input_regs.size());
+  double* out = writable(r->outputs, n_out * iterations, "outputs");
+  double* in = writable(r->inputs, n_in * kept_inputs, "inputs");
+  mc::RunSpec spec{seed, first_iteration, iterations, threads, block, kept_inputs,
+                   deadline_seconds};
+  r->run = std::make_unique<mc::Run>(*r->program, spec, out, in);
+  return r;
+}
+
+const char* status_name(mc::RunStatus s) {
+  switch (s) {
+    case mc::RunStatus::completed: return "completed";
+    case mc::RunStatus::cancelled: return "cancelled";
+    case mc::RunStatus::deadline: return "deadline";
+    case mc::RunStatus::failed: return "failed";
+    default: return "running";
+  }
+}
+
+py::dict opcodes() {
+  py::dict d;
+  const char* names[] = {"NEG", "ADD", "SUB", "MUL", "DIV", "POW", "EQ", "NE", "LT",
+                         "LE", "IF", "AND", "OR", "XOR", "NOT", "MIN", "MAX", "ABS",
+                         "INT", "TRUNC", "SIGN", "SQRT", "EXP", "LN", "LOG10", "LOG",
+                         "MOD", "ROUND", "PMT", "PV", "FV", "NORM_S_INV", "NORM_INV",
+                         "NORM_DIST", "SAMPLE"};
+  static_assert(sizeof(names) / sizeof(names[0]) == mc::OP_COUNT, "opcode names");
+  for (int32_t i = 0; i < mc::OP_COUNT; ++i) d[names[i]] = i;
+  return d;
+}
+
+}  // namespace
+
+void register_engine(py::module_& m) {
+  m.attr("INSTR_WIDTH") = mc::INSTR_WIDTH;
+  m.def("opcodes", &opcodes, "Opcode numbers by name.");
+
+  py::class_<mc::Program, std::shared_ptr<mc::Program>>(m, "Program")
+      .def(py::init(&make_program), py::arg("code"), py::arg("n_regs"),
+           py::arg("const_regs"), py::arg("const_values"), py::arg("aux"),
+           py::arg("aux_offsets"), py::arg("output_regs"), py::arg("input_regs"))
+      .def_property_readonly("n_instr", &mc::Program::n_instr)
+      .def_readonly("n_regs", &mc::Program::n_regs);
+
+  m.def("eval_once", &eval_once, py::arg("program"));
+
+  py::class_<PyRun>(m, "Run")
+      .def(py::init(&make_run), py::arg("program"), py::arg("outputs"), py::arg("inputs"),
+           py::arg("seed"), py::arg("first_iteration"), py::arg("iterations"),
+           py::arg("threads"), py::arg("block"), py::arg("kept_inputs"),
+           py::arg("deadline_seconds"))
+      .def("start", [](PyRun& r) { r.run->start(); })
+      // The wait touches no Python object, so other Python threads may run.
+      .def("wait", [](PyRun& r, double timeout) {
+        py::gil_scoped_release release;
+        return r.run->wait(timeout);
+      }, py::arg("timeout"))
+      .def("cancel", [](PyRun& r) { r.run->cancel(); })
+      .def_property_readonly("done", [](const PyRun& r) { return r.run->done(); })
+      .def_property_readonly("status", [](const PyRun& r) { return status_name(r.run->status()); })
+      .def_property_readonly("failure", [](const PyRun& r) { return r.run->failure(); });
+}

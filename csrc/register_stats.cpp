@@ -1,6 +1,144 @@
-// register_stats.cpp: placeholder until the concept lands.
+// register_stats.cpp: _core.describe and _core.spearman over stats.h.
+//
+// Arguments are checked here, before any work, and refused with ValueError
+// naming the value; the C++ functions below trust what they are given.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "stats.h"
 
 namespace py = pybind11;
 
-void register_stats(py::module_& m) { (void)m; }
+namespace {
+
+using Doubles = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using Contiguous = py::array_t<double, py::array::c_style>;
+
+void check_float64(const py::array& a, const char* name, py::ssize_t ndim) {
+  if (a.dtype().kind() != 'f' || a.itemsize() != 8) {
+    std::string dtype = py::str(a.dtype());
+    throw py::value_error(std::string(name) + " must be float64, not " + dtype);
+  }
+  if (a.ndim() != ndim) {
+    std::string msg = std::string(name) + " must have " + std::to_string(ndim) +
+                      " dimension(s), not " + std::to_string(a.ndim());
+    throw py::value_error(msg);
+  }
+}
+
+void check_percentiles(const std::vector<double>& pcts) {
+  for (double p : pcts) {
+    if (p >= 0 && p <= 100) continue;
+    std::string text = py::repr(py::float_(p));
+    throw py::value_error("percentile " + text + " is outside [0, 100]");
+  }
+}
+
+std::int32_t checked_threads(std::int64_t threads) {
+  if (threads < 0) {
+    std::string msg = "threads must be >= 0 (0: all cores), not ";
+    throw py::value_error(msg + std::to_string(threads));
+  }
+  return static_cast<std::int32_t>(std::min<std::int64_t>(threads, 1 << 16));
+}
+
+std::int32_t checked_bins(std::int64_t bins) {
+  if (bins < 1 || bins > mc::stats::kMaxBins) {
+    std::string msg = "bins must be in [1, " + std::to_string(mc::stats::kMaxBins) +
+                      "], not " + std::to_string(bins);
+    throw py::value_error(msg);
+  }
+  return static_cast<std::int32_t>(bins);
+}
+
+py::dict to_dict(const mc::stats::Summary& s) {
+  py::dict d;
+  d["valid"] = s.valid;
+  d["errors"] = s.errors;
+  d["mean"] = s.mean;
+  d["std"] = s.std;
+  d["min"] = s.min;
+  d["max"] = s.max;
+  d["skewness"] = s.skewness;
+  d["kurtosis"] = s.kurtosis;
+  d["sem"] = s.sem;
+  d["percentiles"] = py::cast(s.percentiles);
+  d["edges"] = py::array_t<double>(s.edges.size(), s.edges.data());
+  d["counts"] = py::array_t<std::int64_t>(s.counts.size(), s.counts.data());
+  return d;
+}
+
+// The caller's own array, for describe() to reorder in place.
+double* caller_buffer(const py::array& values) {
+  if (!Contiguous::check_(values) || !values.writeable()) {
+    throw py::value_error("in_place=True needs a writable C-contiguous array");
+  }
+  return static_cast<double*>(py::array(values).mutable_data());
+}
+
+py::dict describe(const py::array& values, const std::vector<double>& pcts,
+                  std::int64_t bins, std::int64_t threads, bool in_place) {
+  check_float64(values, "values", 1);
+  check_percentiles(pcts);
+  std::int32_t nbins = checked_bins(bins), nthreads = checked_threads(threads);
+  auto n = static_cast<std::size_t>(values.size());
+  double* target = in_place ? caller_buffer(values) : nullptr;
+  Doubles source = in_place ? Doubles() : Doubles::ensure(values);
+  if (!source) throw py::error_already_set();
+  const double* from = source.data();
+  mc::stats::Summary s;
+  {
+    // Safe: the work touches only plain buffers that this frame keeps alive.
+    py::gil_scoped_release release;
+    std::size_t k = pcts.size();
+    s = target ? mc::stats::describe(target, n, pcts.data(), k, nbins, nthreads)
+               : mc::stats::describe_readonly(from, n, pcts.data(), k, nbins, nthreads);
+  }
+  return to_dict(s);
+}
+
+py::array_t<double> spearman(const py::array& inputs, const py::array& output,
+                             std::int64_t threads) {
+  check_float64(inputs, "inputs", 2);
+  check_float64(output, "output", 1);
+  if (output.shape(0) != inputs.shape(1)) {
+    std::string msg = "output has " + std::to_string(output.shape(0)) +
+                      " values but inputs have " + std::to_string(inputs.shape(1));
+    throw py::value_error(msg);
+  }
+  std::int32_t nthreads = checked_threads(threads);
+  Doubles x = Doubles::ensure(inputs), y = Doubles::ensure(output);
+  auto k = static_cast<std::size_t>(x.shape(0));
+  auto m = static_cast<std::size_t>(x.shape(1));
+  std::vector<double> r;
+  {
+    // Safe: the work reads only buffers that x and y keep alive.
+    py::gil_scoped_release release;
+    r = mc::stats::spearman(x.data(), k, m, y.data(), nthreads);
+  }
+  return py::array_t<double>(r.size(), r.data());
+}
+
+}  // namespace
+
+void register_stats(py::module_& m) {
+  m.def("describe", &describe, py::arg("values"), py::arg("percentiles"),
+        py::arg("bins") = 50, py::arg("threads") = 0, py::arg("in_place") = false,
+        "Statistics of one output's float64 values over its finite ones (NaN and\n"
+        "infinities count as errors): a dict with valid, errors, mean, std\n"
+        "(n - 1), min, max, skewness, kurtosis (population; 3 for a normal),\n"
+        "sem, percentiles (PERCENTILE.INC, in the order given), edges and\n"
+        "counts of an equal-width histogram. Bit-identical for any threads.\n"
+        "in_place=False leaves values untouched (copying only when it must);\n"
+        "in_place=True may reorder them instead (writable C-contiguous array).");
+  m.def("spearman", &spearman, py::arg("inputs"), py::arg("output"),
+        py::arg("threads") = 0,
+        "Spearman rank correlation (midranks for ties) of each row of inputs\n"
+        "(k, m) with output (m), over the iterations where both are finite;\n"
+        "NaN where either side is constant.");
+}

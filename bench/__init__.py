@@ -1,0 +1,1 @@
+"""Benchmarks of mcengine: measurements, not tests."""

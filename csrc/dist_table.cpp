@@ -1,0 +1,205 @@
+// dist_table.cpp: building the inversion tables of dist_table.h (host only).
+//
+// Each interval of a half holds the quintic in t in [-1, 1] through six
+// Chebyshev-Lobatto points of y (the interval ends included, so neighbouring
+// pieces join), y = ln S or, for beta where S >= 1/2 at every node,
+// y = ln(1 - S). The exact inverse comes from the Halley solvers the
+// per-iteration path uses; both S and 1 - S are taken to full relative
+// accuracy (a second solve where the first leaves the complement short). A
+// build measures its error at four points inside every interval and doubles
+// the intervals until the error is within TABLE_TARGET or there are
+// TABLE_MAX_INTERVALS; the error is stored either way, for the caller to judge.
+#include "dist_table.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dist.h"
+
+namespace mc {
+namespace {
+
+constexpr int32_t NODES = TABLE_DEGREE + 1;
+constexpr int32_t FIRST_INTERVALS = 32;
+constexpr double PI = 3.14159265358979323846;
+constexpr double CHECK_POINTS[] = {-0.75, -0.25, 0.25, 0.75};  // none is a node
+
+// The node positions in t, ascending: -cos(pi j / DEGREE).
+double node_t(int32_t j) { return -std::cos(PI * j / TABLE_DEGREE); }
+
+// inverse[k][j]: the weight of value j in coefficient k of the interpolant,
+// from the Vandermonde matrix of the nodes, inverted by Gauss-Jordan in long
+// double (it is well conditioned on Chebyshev points).
+struct NodeInverse {
+  double inverse[NODES][NODES];
+
+  NodeInverse() {
+    long double a[NODES][2 * NODES] = {};
+    for (int32_t j = 0; j < NODES; ++j) {
+      for (int32_t k = 0; k < NODES; ++k) a[j][k] = std::pow((long double)node_t(j), k);
+      a[j][NODES + j] = 1.0L;
+    }
+    for (int32_t c = 0; c < NODES; ++c) eliminate(a, c);
+    for (int32_t k = 0; k < NODES; ++k) {
+      for (int32_t j = 0; j < NODES; ++j) inverse[k][j] = static_cast<double>(a[k][NODES + j]);
+    }
+  }
+
+  static void eliminate(long double (&a)[NODES][2 * NODES], int32_t c) {
+    int32_t pivot = c;
+    for (int32_t r = c + 1; r < NODES; ++r) {
+      if (std::fabs(a[r][c]) > std::fabs(a[pivot][c])) pivot = r;
+    }
+    for (int32_t k = 0; k < 2 * NODES; ++k) std::swap(a[c][k], a[pivot][k]);
+    long double d = a[c][c];
+    for (int32_t k = 0; k < 2 * NODES; ++k) a[c][k] /= d;
+    for (int32_t r = 0; r < NODES; ++r) {
+      if (r == c) continue;
+      long double f = a[r][c];
+      for (int32_t k = 0; k < 2 * NODES; ++k) a[r][k] -= f * a[c][k];
+    }
+  }
+};
+
+// The header of kind's distribution; false when it has no table.
+bool header_for(int32_t kind, const double* p, double* h) {
+  if (check_params(kind, p) != 0) return false;
+  if (kind == DIST_PERT && p[2] > p[0]) {
+    pert_header(p[0], p[1], p[2], h);
+  } else if (kind == DIST_BETAGENERAL && p[3] > p[2]) {
+    inversion_header(FAMILY_BETA, p[0], p[1], p[2], p[3], p[3] - p[2], h);
+  } else if (kind == DIST_GAMMA) {
+    inversion_header(FAMILY_GAMMA, p[0], 0.0, 0.0, 0.0, p[1], h);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool is_gamma(const double* h) { return static_cast<int32_t>(h[TABLE_FAMILY]) == FAMILY_GAMMA; }
+
+// The standardised value at tail probability m of one half, as ln S and
+// ln(1 - S) (beta), each to full relative accuracy.
+struct Point {
+  double log_s, log_t;
+};
+
+// The exact Point. The half's own solve gives S (lower) or 1 - S (upper) in
+// full; its complement by subtraction has an absolute error near 1e-16,
+// which a direct solve of the complement (from 1 - m) divides by the
+// density, so that solve replaces it where the complement is below 1/2 and
+// the density above 1. Where a solve would underflow, the leading term of
+// the lower tail, F(s) = s^a / (a B(a, b)) or s^a / Gamma(a + 1), gives ln s
+// exactly.
+Point exact_point(const double* h, double m, bool upper) {
+  double a = h[TABLE_A], b = h[TABLE_B], ln = h[TABLE_LNORM];
+  double shape = upper && !is_gamma(h) ? b : a;
+  double asymptote = (std::log(m) + std::log(shape) + ln) / shape;
+  bool tiny = !(upper && is_gamma(h)) && asymptote < -600.0;
+  double own = tiny ? 0.0 : standard_quantile(h, m, upper);
+  double log_own = tiny ? asymptote : std::log(own);
+  if (is_gamma(h)) return {log_own, 0.0};
+  double other = 1.0 - own;
+  double log_density = (a - 1.0) * std::log(upper ? other : own) +
+                       (b - 1.0) * std::log(upper ? own : other) - ln;
+  if (other < 0.5 && log_density > 0.0) {
+    other = upper ? beta_solve(a, b, 1.0 - m, ln) : beta_solve(b, a, 1.0 - m, ln);
+  }
+  double log_other = std::log(other);
+  return upper ? Point{log_other, log_own} : Point{log_own, log_other};
+}
+
+// The tail probability of one half at the point (the inverse of
+// exact_point), from the complement pair so that both ends keep precision.
+double half_tail(const double* h, Point p, bool upper) {
+  double a = h[TABLE_A], b = h[TABLE_B], ln = h[TABLE_LNORM];
+  double s = std::exp(p.log_s);
+  if (is_gamma(h)) return gamma_reg(a, s, upper);
+  return ibeta(a, b, s, std::exp(p.log_t), ln, upper);
+}
+
+// The tail probability at position tau in [-1, 1] of interval i.
+double interval_m(const double* t, int32_t i, double tau) {
+  double v = t[TABLE_V0] + (i + 0.5 * (tau + 1.0)) / t[TABLE_INV_H];
+  return std::exp(-v * v);
+}
+
+// Fits interval i of one half: y = ln(1 - S) when S >= 1/2 at every node.
+void fit_interval(const NodeInverse& fit, double* t, int32_t i, bool upper) {
+  int32_t n = static_cast<int32_t>(t[TABLE_N]);
+  double* r = t + TABLE_HEADER + TABLE_RECORD * (upper ? n + i : i);
+  Point nodes[NODES];
+  bool mirror = !is_gamma(t);
+  for (int32_t j = 0; j < NODES; ++j) {
+    nodes[j] = exact_point(t, interval_m(t, i, node_t(j)), upper);
+    mirror = mirror && nodes[j].log_s >= -M_LN2;
+  }
+  for (int32_t k = 0; k < NODES; ++k) {
+    double c = 0.0;
+    for (int32_t j = 0; j < NODES; ++j) {
+      c += fit.inverse[k][j] * (mirror ? nodes[j].log_t : nodes[j].log_s);
+    }
+    r[k] = c;
+  }
+  double lo = t[TABLE_OFF_LO], scale = t[TABLE_FAC_LO];
+  r[NODES] = mirror ? lo + scale : lo;  // for beta lo + scale is max
+  r[NODES + 1] = mirror ? -scale : scale;
+}
+
+// The Point the table gives at tail probability m of one half.
+Point table_point(const double* t, double m, bool upper) {
+  double tau;
+  int32_t n = static_cast<int32_t>(t[TABLE_N]);
+  const double* r = t + table_record(n, t[TABLE_V0], t[TABLE_INV_H], m, upper, &tau);
+  double y = poly(tau, r[0], r[1], r[2], r[3], r[4], r[5]);
+  if (is_gamma(t)) return {y, 0.0};
+  bool mirror = r[NODES + 1] < 0.0;
+  double other = std::log1p(-std::exp(y));
+  return mirror ? Point{other, y} : Point{y, other};
+}
+
+// Raises the error slots to the errors of one half at the check points.
+void measure_half(double* t, bool upper) {
+  int32_t n = static_cast<int32_t>(t[TABLE_N]);
+  for (int32_t i = 0; i < n; ++i) {
+    for (double tau : CHECK_POINTS) {
+      double m = interval_m(t, i, tau);
+      Point exact = exact_point(t, m, upper), table = table_point(t, m, upper);
+      bool by_s = is_gamma(t) || exact.log_s < -M_LN2;
+      double err = by_s ? table.log_s - exact.log_s : table.log_t - exact.log_t;
+      t[TABLE_ERR_X] = std::max(t[TABLE_ERR_X], std::fabs(std::expm1(err)));
+      if (!(table.log_s > -690.0 && table.log_t > -690.0)) continue;  // beyond doubles
+      double u_err = std::fabs(half_tail(t, table, upper) - m);
+      t[TABLE_ERR_U] = std::max(t[TABLE_ERR_U], u_err);
+      t[TABLE_ERR_UR] = std::max(t[TABLE_ERR_UR], u_err / m);
+    }
+  }
+}
+
+void build_with(const NodeInverse& fit, int32_t n, double* t) {
+  t[TABLE_N] = n;
+  t[TABLE_V0] = TABLE_V_START;
+  t[TABLE_INV_H] = n / (TABLE_V_END - TABLE_V_START);
+  t[TABLE_ERR_X] = t[TABLE_ERR_U] = t[TABLE_ERR_UR] = 0.0;
+  for (int32_t half = 0; half < 2; ++half) {
+    for (int32_t i = 0; i < n; ++i) fit_interval(fit, t, i, half == 1);
+  }
+  measure_half(t, false);
+  measure_half(t, true);
+}
+
+}  // namespace
+
+size_t build_table(int32_t kind, const double* p, double* out) {
+  static const NodeInverse fit;
+  if (!header_for(kind, p, out)) return 0;
+  int32_t n = FIRST_INTERVALS;
+  build_with(fit, n, out);
+  while (!(out[TABLE_ERR_X] <= TABLE_TARGET) && n < TABLE_MAX_INTERVALS) {
+    n *= 2;
+    build_with(fit, n, out);
+  }
+  return TABLE_HEADER + 2 * static_cast<size_t>(n) * TABLE_RECORD;
+}
+
+}  // namespace mc

@@ -1,0 +1,180 @@
+// dist_table.h: fast inversion of the beta and gamma distributions, host and
+// device.
+//
+// Exports (namespace mc):
+//   inversion_header(family, a, b, lo, hi, scale, h)   fill a header (below)
+//   inversion_exact(h, u)     the exact quantile a header describes (Halley
+//                             on the incomplete beta or gamma function)
+//   table_quantile(t, u)      the quantile read from a table
+//   table_block(t, u, out, n) over a block: vectorised, exact beyond the table
+//   build_table(kind, p, out) (host only, dist_table.cpp) make a table
+//
+// The idea is UNU.RAN's PINV (Derflinger, Hoermann and Leydold, 2010):
+// interpolate the inverse distribution function once, then each sample costs
+// a lookup. Here the interpolation works in coordinates where the inverse is
+// nearly polynomial all the way into the tails. The variable is
+// x = lo + scale S with S standardised (Beta(a, b) on [0, 1], or Gamma(a)),
+// and each half u <= 1/2, u > 1/2 is tabulated in
+//   m = min(u, 1 - u)          (1 - u is exact for u >= 1/2)
+//   v = sqrt(-ln m)            in [sqrt(ln 2), sqrt(64 ln 2)] for m >= 2^-64
+//   y = ln S, or ln(1 - S) in a beta interval where S >= 1/2 throughout
+//   x = off + fac e^y          with the interval's own off and fac.
+// In a power-law tail (S ~ c m^(1/a)) y is exactly quadratic in v, and in an
+// exponential tail (S ~ -ln m) it is ln(v^2) plus a slowly varying term, so
+// quintics on a uniform v grid suffice; no search is needed, which keeps the
+// lookup vectorisable on the CPU and branch-free on a GPU. Holding ln(1 - S)
+// where S > 1/2 keeps the distance to max to full relative accuracy, as ln S
+// does the distance to min.
+//
+// The error is measured while building, at four points inside every interval
+// of both halves, against the exact inverse, and stored in the table:
+//   TABLE_ERR_X   max relative error of min(S, 1 - S) (of S for gamma);
+//                 for x this bounds |x_table - x| / min(x - min, max - x)
+//   TABLE_ERR_U   max |F(x_table(u)) - u|
+//   TABLE_ERR_UR  max |F(x_table(u)) - u| / min(u, 1 - u)
+// build_table doubles the intervals per half (32 up to 1024) until
+// TABLE_ERR_X <= TABLE_TARGET. Beyond the table (m < 2^-64) table_block
+// falls back to the exact inverse, so any u in (0, 1) is served.
+//
+// Layout: TABLE_HEADER doubles (slots below), then TABLE_RECORD doubles per
+// interval, for the lower half and then the upper half: the quintic's six
+// coefficients in t in [-1, 1] across the interval (constant first), then
+// off and fac. A header alone (inversion_header) describes the distribution
+// for inversion_exact, which solves the lower half for S and the upper half
+// for 1 - S (mirrored for beta: 1 - S follows Beta(b, a)).
+#pragma once
+
+#include "mc_defs.h"
+#include "special.h"
+
+namespace mc {
+
+constexpr double TABLE_TAG = 20240601.0;  // identifies this layout
+constexpr int32_t TABLE_HEADER = 16;
+constexpr int32_t TABLE_DEGREE = 5;
+constexpr int32_t TABLE_RECORD = TABLE_DEGREE + 3;  // coefficients, off, fac
+constexpr double TABLE_V_START = 0.83255461115769775635;  // sqrt(ln 2)
+constexpr double TABLE_V_END = 6.6604368892615820508;     // sqrt(64 ln 2)
+constexpr double TABLE_M_MIN = 0x1p-64;
+constexpr double TABLE_TARGET = 1e-12;
+constexpr int32_t FAMILY_BETA = 0;
+constexpr int32_t FAMILY_GAMMA = 1;
+
+enum TableSlot : int32_t {
+  TABLE_KIND_TAG = 0,  // TABLE_TAG
+  TABLE_FAMILY,        // FAMILY_BETA or FAMILY_GAMMA
+  TABLE_A,             // shape a
+  TABLE_B,             // shape b (beta)
+  TABLE_LNORM,         // ln B(a, b) or ln Gamma(a)
+  TABLE_OFF_LO,        // x = off + fac s for the exact lower half's s = S
+  TABLE_FAC_LO,
+  TABLE_OFF_HI,        // and for the upper half's s (1 - S for beta)
+  TABLE_FAC_HI,
+  TABLE_N,             // intervals per half (0 in a bare header)
+  TABLE_V0,            // v at the start of the grid
+  TABLE_INV_H,         // intervals per unit of v
+  TABLE_ERR_X,         // measured errors, see above
+  TABLE_ERR_U,
+  TABLE_ERR_UR,
+};
+
+// Header of x = lo + scale S: S ~ Beta(a, b) on [lo, hi] (scale = hi - lo), or
+// S ~ Gamma(a) (lo, hi and b unused).
+MC_HD void inversion_header(int32_t family, double a, double b, double lo, double hi,
+                            double scale, double* h) {
+  bool beta = family == FAMILY_BETA;
+  for (int32_t i = 0; i < TABLE_HEADER; ++i) h[i] = 0.0;
+  h[TABLE_KIND_TAG] = TABLE_TAG;
+  h[TABLE_FAMILY] = family;
+  h[TABLE_A] = a;
+  h[TABLE_B] = beta ? b : 0.0;
+  h[TABLE_LNORM] = beta ? lbeta(a, b) : lgamma_pos(a);
+  h[TABLE_OFF_LO] = beta ? lo : 0.0;
+  h[TABLE_FAC_LO] = scale;
+  h[TABLE_OFF_HI] = beta ? hi : 0.0;
+  h[TABLE_FAC_HI] = beta ? -scale : scale;
+}
+
+// The exact value of one half at tail probability m (<= 1/2): S with F(S) = m
+// in the lower half; in the upper half 1 - S (beta, from the mirrored
+// distribution) or S (gamma) with 1 - F(S) = m.
+MC_HD double standard_quantile(const double* h, double m, bool upper) {
+  double a = h[TABLE_A], b = h[TABLE_B], ln = h[TABLE_LNORM];
+  if (static_cast<int32_t>(h[TABLE_FAMILY]) == FAMILY_GAMMA) return gamma_solve(a, m, upper, ln);
+  return upper ? beta_solve(b, a, m, ln) : beta_solve(a, b, m, ln);
+}
+
+// The exact quantile at u in (0, 1) of the distribution header h describes.
+MC_HD double inversion_exact(const double* h, double u) {
+  bool upper = u > 0.5;
+  double s = standard_quantile(h, upper ? 1.0 - u : u, upper);
+  return upper ? madd(h[TABLE_FAC_HI], s, h[TABLE_OFF_HI])
+               : madd(h[TABLE_FAC_LO], s, h[TABLE_OFF_LO]);
+}
+
+// The index in t of the interval record of one half at tail probability m
+// (clamped to the table's range [2^-64, 1/2]) and the position t in [-1, 1]
+// inside it. The header's grid (n, v0, inv_h) comes in as values so that a
+// loop holds them in registers, and the record by index (not pointer) so
+// that gcc recognises its loads as vector gathers.
+MC_INLINE int32_t table_record(int32_t n, double v0, double inv_h, double m, bool upper,
+                               double* tau) {
+  double pos = (sqrt(-vlog(m)) - v0) * inv_h;
+  pos = pos > 0.0 ? pos : 0.0;  // also maps NaN to 0: the index stays in range
+  pos = pos < n ? pos : n;
+  int32_t i = static_cast<int32_t>(pos);
+  i = i < n - 1 ? i : n - 1;
+  *tau = 2.0 * (pos - i) - 1.0;
+  return TABLE_HEADER + TABLE_RECORD * (upper ? n + i : i);
+}
+
+MC_INLINE double table_lookup(const double* t, int32_t n, double v0, double inv_h,
+                              double u) {
+  bool upper = u > 0.5;
+  double tau;
+  int32_t r = table_record(n, v0, inv_h, upper ? 1.0 - u : u, upper, &tau);
+  double y = poly(tau, t[r], t[r + 1], t[r + 2], t[r + 3], t[r + 4], t[r + 5]);
+  return madd(t[r + 7], vexp(y), t[r + 6]);
+}
+
+// The tabulated quantile at u in [2^-64, 1 - 2^-64] (clamped outside).
+MC_INLINE double table_quantile(const double* t, double u) {
+  int32_t n = static_cast<int32_t>(t[TABLE_N]);
+  return table_lookup(t, n, t[TABLE_V0], t[TABLE_INV_H], u);
+}
+
+// out[k] = the quantile at u[k], from the table where it reaches and exactly
+// beyond it; #NUM! where u[k] is not inside (0, 1).
+// t is restrict-qualified (the table is never written while in use) so that
+// gcc may turn the record loads into gathers without an overlap check.
+MC_LOOP void table_block(const double* __restrict__ t, const double* u, double* out,
+                         int32_t n) {
+  int32_t intervals = static_cast<int32_t>(t[TABLE_N]);
+  double v0 = t[TABLE_V0], inv_h = t[TABLE_INV_H];
+  for (int32_t k = 0; k < n; ++k) out[k] = table_lookup(t, intervals, v0, inv_h, u[k]);
+  for (int32_t k = 0; k < n; ++k) {
+    double m = u[k] > 0.5 ? 1.0 - u[k] : u[k];
+    if (m >= TABLE_M_MIN) continue;
+    out[k] = m > 0.0 ? inversion_exact(t, u[k]) : error_value(ERR_NUM);
+  }
+}
+
+}  // namespace mc
+
+#if !defined(__CUDACC_RTC__)
+#include <cstddef>
+
+namespace mc {
+
+constexpr int32_t TABLE_MAX_INTERVALS = 1024;
+constexpr size_t TABLE_MAX_SIZE =
+    TABLE_HEADER + 2 * TABLE_MAX_INTERVALS * TABLE_RECORD;
+
+// Builds the table of kind (a DistKind) with parameters p into out, which has
+// room for TABLE_MAX_SIZE doubles, and returns its length: 0 when the kind has
+// no table or p is invalid or degenerate (min == max). Host only; it runs the
+// exact inverse about 2000 times for 128 intervals per half (milliseconds).
+size_t build_table(int32_t kind, const double* p, double* out);
+
+}  // namespace mc
+#endif

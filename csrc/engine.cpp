@@ -1,0 +1,183 @@
+// engine.cpp: validation of Programs and the threaded block driver.
+#include "engine.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace mc {
+
+namespace {
+
+int32_t operand_count(int32_t op) {
+  switch (op) {
+    case OP_NEG: case OP_NOT: case OP_ABS: case OP_INT: case OP_TRUNC:
+    case OP_SIGN: case OP_SQRT: case OP_EXP: case OP_LN: case OP_LOG10:
+    case OP_NORM_S_INV:
+      return 1;
+    case OP_IF: case OP_NORM_INV:
+      return 3;
+    case OP_NORM_DIST:
+      return 4;
+    case OP_PMT: case OP_PV: case OP_FV:
+      return 5;
+    case OP_SAMPLE:
+      return 0;  // checked separately: immediates and optional registers
+    default:
+      return 2;  // binary operations, ROUND's value and digits
+  }
+}
+
+void fail(int32_t instr, const std::string& why) {
+  throw std::invalid_argument("instruction " + std::to_string(instr) + ": " + why);
+}
+
+}  // namespace
+
+void Program::validate() const {
+  if (n_regs <= 0) throw std::invalid_argument("a program needs registers");
+  if (code.size() % INSTR_WIDTH != 0) {
+    throw std::invalid_argument("code size is not a multiple of INSTR_WIDTH");
+  }
+  auto is_reg = [this](int32_t r) { return r >= 0 && r < n_regs; };
+  for (int32_t i = 0; i < n_instr(); ++i) {
+    const int32_t* row = code.data() + static_cast<size_t>(i) * INSTR_WIDTH;
+    if (row[0] < 0 || row[0] >= OP_COUNT) fail(i, "unknown opcode");
+    if (!is_reg(row[1])) fail(i, "destination register out of range");
+    for (int32_t k = 0; k < operand_count(row[0]); ++k) {
+      if (!is_reg(row[2 + k])) fail(i, "operand register out of range");
+    }
+    if (row[0] == OP_ROUND && (row[4] < ROUND_NEAREST || row[4] > ROUND_DOWN)) {
+      fail(i, "unknown rounding mode");
+    }
+    if (row[0] != OP_SAMPLE) continue;
+    if (row[2] < 0 || row[2] >= DIST_COUNT) fail(i, "unknown distribution");
+    if (row[3] < 0) fail(i, "negative stream");
+    if (row[4] < -1 || row[4] >= static_cast<int32_t>(aux_off.size())) {
+      fail(i, "auxiliary array out of range");
+    }
+    for (int32_t k = 5; k < 9; ++k) {
+      if (row[k] != -1 && !is_reg(row[k])) fail(i, "parameter register out of range");
+    }
+  }
+  for (int64_t off : aux_off) {
+    if (off < 0 || off > static_cast<int64_t>(aux.size())) {
+      throw std::invalid_argument("auxiliary offset out of range");
+    }
+  }
+  if (const_regs.size() != const_values.size()) {
+    throw std::invalid_argument("constant registers and values differ in length");
+  }
+  auto all_regs = [&](const std::vector<int32_t>& regs, const char* what) {
+    for (int32_t r : regs) {
+      if (!is_reg(r)) throw std::invalid_argument(std::string(what) + " out of range");
+    }
+  };
+  all_regs(const_regs, "constant register");
+  all_regs(output_regs, "output register");
+  all_regs(input_regs, "input register");
+}
+
+ProgramView Program::view(uint64_t seed) const {
+  return ProgramView{code.data(), n_instr(), aux.data(), aux_off.data(), seed};
+}
+
+std::vector<double> Program::register_file(int64_t stride) const {
+  std::vector<double> regs(static_cast<size_t>(n_regs * stride), 0.0);
+  for (size_t c = 0; c < const_regs.size(); ++c) {
+    double* r = regs.data() + const_regs[c] * stride;
+    std::fill(r, r + stride, const_values[c]);
+  }
+  return regs;
+}
+
+Run::Run(const Program& program, RunSpec spec, double* outputs, double* inputs)
+    : program_(program), spec_(spec), outputs_(outputs), inputs_(inputs) {
+  spec_.threads = std::max(1, spec_.threads);
+  spec_.block = std::max(1, spec_.block);
+}
+
+Run::~Run() {
+  cancel();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void Run::start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (started_) return;
+  started_ = true;
+  auto now = std::chrono::steady_clock::now();
+  auto budget = std::chrono::duration<double>(spec_.deadline_seconds);
+  deadline_ = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(budget);
+  int64_t blocks = (spec_.iterations + spec_.block - 1) / spec_.block;
+  int64_t count = std::min<int64_t>(spec_.threads, std::max<int64_t>(blocks, 1));
+  running_ = static_cast<int32_t>(count);
+  for (int64_t t = 0; t < count; ++t) threads_.emplace_back([this] { work(); });
+}
+
+bool Run::should_stop() const {
+  if (cancel_.load(std::memory_order_relaxed)) return true;
+  return spec_.deadline_seconds > 0 && std::chrono::steady_clock::now() > deadline_;
+}
+
+void Run::store_block(const std::vector<double>& regs, int64_t start, int32_t count) {
+  const int64_t stride = spec_.block;
+  for (size_t o = 0; o < program_.output_regs.size(); ++o) {
+    const double* src = regs.data() + program_.output_regs[o] * stride;
+    std::copy(src, src + count, outputs_ + o * spec_.iterations + start);
+  }
+  int64_t kept = std::min<int64_t>(count, spec_.kept_inputs - start);
+  for (size_t j = 0; kept > 0 && j < program_.input_regs.size(); ++j) {
+    const double* src = regs.data() + program_.input_regs[j] * stride;
+    std::copy(src, src + kept, inputs_ + j * spec_.kept_inputs + start);
+  }
+}
+
+void Run::work() {
+  try {
+    std::vector<double> regs = program_.register_file(spec_.block);
+    std::vector<double> u(static_cast<size_t>(spec_.block));
+    ProgramView view = program_.view(spec_.seed);
+    while (!should_stop()) {
+      int64_t b = next_block_.fetch_add(1);
+      int64_t start = b * spec_.block;
+      if (start >= spec_.iterations) break;
+      auto count = static_cast<int32_t>(std::min<int64_t>(spec_.block, spec_.iterations - start));
+      eval_block(view, regs.data(), spec_.block, spec_.first_iteration + start, count,
+                 BlockScratch{u.data()});
+      store_block(regs, start, count);
+      done_.fetch_add(count);
+    }
+  } catch (const std::exception& e) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    failure_ = e.what();
+    cancel_.store(true);
+  }
+  if (spec_.deadline_seconds > 0 && std::chrono::steady_clock::now() > deadline_) {
+    past_deadline_.store(true);
+  }
+  finish_thread();
+}
+
+void Run::finish_thread() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  --running_;
+  if (running_ == 0) finished_cv_.notify_all();
+}
+
+bool Run::wait(double timeout_seconds) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto budget = std::chrono::duration<double>(std::max(0.0, timeout_seconds));
+  return finished_cv_.wait_for(lock, budget, [this] { return started_ && running_ == 0; });
+}
+
+RunStatus Run::status() const {
+  if (!failure_.empty()) return RunStatus::failed;
+  if (done_.load() == spec_.iterations) return RunStatus::completed;
+  if (cancel_.load()) return RunStatus::cancelled;
+  if (past_deadline_.load()) return RunStatus::deadline;
+  return RunStatus::running;
+}
+
+}  // namespace mc

@@ -1,0 +1,94 @@
+// engine.h: the host driver that runs a Program over many iterations.
+//
+// Exports Program (an owned, validated copy of a compiled model) and Run (a
+// simulation executing on its own threads). Work is split into blocks of
+// iterations; any thread may take any block, and each iteration's values
+// depend only on (seed, stream, iteration), so results are bit-identical for
+// every thread count and block size, and a run of k iterations is exactly
+// the first k iterations of a longer run. Threads check for cancellation
+// and the deadline between blocks, so a stop takes at most one block's time.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "evaluator.h"
+
+namespace mc {
+
+struct Program {
+  std::vector<int32_t> code;  // n_instr * INSTR_WIDTH
+  int32_t n_regs = 0;
+  std::vector<int32_t> const_regs;
+  std::vector<double> const_values;
+  std::vector<double> aux;
+  std::vector<int64_t> aux_off;
+  std::vector<int32_t> output_regs;
+  std::vector<int32_t> input_regs;  // destination register of each stream
+
+  // Throws std::invalid_argument naming the first inconsistency.
+  void validate() const;
+  int32_t n_instr() const { return static_cast<int32_t>(code.size() / INSTR_WIDTH); }
+  ProgramView view(uint64_t seed) const;
+  // A register file of n_regs * stride values with the constants filled in.
+  std::vector<double> register_file(int64_t stride) const;
+};
+
+enum class RunStatus { running, completed, cancelled, deadline, failed };
+
+struct RunSpec {
+  uint64_t seed = 0;
+  uint64_t first_iteration = 0;
+  int64_t iterations = 0;
+  int32_t threads = 1;
+  int32_t block = 1024;
+  int64_t kept_inputs = 0;  // iterations whose input values are kept
+  double deadline_seconds = 0.0;  // from start; <= 0 means none
+};
+
+class Run {
+ public:
+  // outputs: n_outputs * iterations values; inputs: n_streams * kept_inputs.
+  Run(const Program& program, RunSpec spec, double* outputs, double* inputs);
+  ~Run();
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+
+  void start();
+  // Waits up to timeout seconds; true when every thread has finished.
+  bool wait(double timeout_seconds);
+  void cancel() { cancel_.store(true); }
+  int64_t done() const { return done_.load(); }
+  RunStatus status() const;
+  const std::string& failure() const { return failure_; }
+
+ private:
+  void work();
+  bool should_stop() const;
+  void finish_thread();
+  void store_block(const std::vector<double>& regs, int64_t start, int32_t count);
+
+  const Program& program_;
+  RunSpec spec_;
+  double* outputs_;
+  double* inputs_;
+  std::vector<std::thread> threads_;
+  std::atomic<int64_t> next_block_{0};
+  std::atomic<int64_t> done_{0};
+  std::atomic<bool> cancel_{false};
+  std::atomic<bool> past_deadline_{false};
+  std::chrono::steady_clock::time_point deadline_;
+  std::mutex mutex_;
+  std::condition_variable finished_cv_;
+  int32_t running_ = 0;
+  bool started_ = false;
+  std::string failure_;
+};
+
+}  // namespace mc

@@ -1,0 +1,176 @@
+"""simulate(): the public entry point for running a model.
+
+Guarantees, for a given build:
+- the same model, iterations and seed give bit-identical results whatever
+  the thread count;
+- a run of k iterations equals the first k iterations of any longer run
+  with the same seed (prefix stability);
+- statistics are float64, std uses n - 1, percentiles follow Excel's
+  PERCENTILE.INC and are exact, and errors are counted, not hidden.
+
+The core runs on its own threads without the GIL; this thread only
+supervises: it forwards cancellation, enforces the deadline and reports
+progress, waking every few tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+
+import numpy as np
+
+from mcengine import _core
+from mcengine.engine.limits import Limits
+from mcengine.engine.result import Result
+from mcengine.engine.statistics import summarise
+from mcengine.model import CompiledModel, LimitError, ModelError, compile_model
+from mcengine.model.loader import check_percentiles
+
+DEFAULT_PERCENTILES = (1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0)
+SENSITIVITY_ITERATIONS = 100_000
+BLOCK = 1024
+_POLL_SECONDS = 0.05
+
+
+class Cancelled(RuntimeError):
+    """The run was cancelled before it finished."""
+
+
+class DeadlineExceeded(Cancelled):
+    """The run passed its deadline before it finished."""
+
+
+def simulate(model, *, iterations: int = 10_000, seed: int | None = None,
+             percentiles=None, threads: int | None = None, cancel=None,
+             deadline: float | None = None, progress=None,
+             limits: Limits | None = None) -> Result:
+    """Runs `model` for `iterations` and returns its statistics.
+
+    model: a dict, JSON text, a path, or a CompiledModel. seed: an integer
+    in [0, 2**64); None picks one at random and reports it. percentiles:
+    values in [0, 100]; None takes the model's, else DEFAULT_PERCENTILES.
+    threads: None or 0 for every core. cancel: an object with is_set()
+    (threading.Event); deadline: a time.monotonic() instant. progress:
+    called as progress(done, total) from this thread while the core runs.
+    Raises ModelError, LimitError, Cancelled or DeadlineExceeded.
+    """
+    limits = limits or Limits()
+    _check_iterations(iterations, limits)
+    compiled = compile_model(model, limits.model_limits())
+    _check_values(compiled, iterations, limits)
+    chosen = _percentiles(percentiles, compiled)
+    seed = _seed(seed)
+    threads = _threads(threads)
+    started = time.perf_counter()
+    values, inputs = _run(compiled, iterations, seed, threads, cancel,
+                          deadline, progress)
+    outputs = summarise(compiled.outputs, values, compiled.inputs, inputs,
+                        chosen, threads)
+    return Result(iterations=iterations, seed=seed, threads=threads,
+                  elapsed_seconds=time.perf_counter() - started,
+                  sensitivity_iterations=inputs.shape[1], outputs=outputs)
+
+
+def sample(model, *, iterations: int, seed: int, first_iteration: int = 0,
+           threads: int | None = None,
+           limits: Limits | None = None) -> dict[str, np.ndarray]:
+    """The values of every output, iteration by iteration.
+
+    Iteration i of the result is iteration first_iteration + i of the
+    seed's sequence: sampling a run in pieces gives the same values as
+    sampling it whole.
+    """
+    limits = limits or Limits()
+    _check_iterations(iterations, limits)
+    compiled = compile_model(model, limits.model_limits())
+    _check_values(compiled, iterations, limits)
+    values, _ = _run(compiled, iterations, _seed(seed), _threads(threads),
+                     None, None, None, first_iteration=first_iteration)
+    return dict(zip(compiled.outputs, values))
+
+
+def _check_iterations(iterations, limits: Limits) -> None:
+    if isinstance(iterations, bool) or not isinstance(iterations, int):
+        raise ModelError.single("iterations", "must be a whole number")
+    if iterations < 1:
+        raise ModelError.single("iterations", f"must be at least 1, got "
+                                f"{iterations}")
+    if iterations > limits.max_iterations:
+        raise LimitError("iterations", limits.max_iterations, iterations,
+                         "iteration count")
+
+
+def _check_values(compiled: CompiledModel, iterations: int,
+                  limits: Limits) -> None:
+    values = iterations * len(compiled.outputs)
+    if values > limits.max_values:
+        raise LimitError("iterations", limits.max_values, values,
+                         "iterations times outputs")
+
+
+def _percentiles(percentiles, compiled: CompiledModel) -> list[float]:
+    if percentiles is None:
+        return list(compiled.percentiles or DEFAULT_PERCENTILES)
+    problems = check_percentiles(list(percentiles))
+    if problems:
+        raise ModelError.single(f"percentiles{problems[0][0]}",
+                                problems[0][1])
+    return [float(p) for p in percentiles]
+
+
+def _seed(seed: int | None) -> int:
+    if seed is None:
+        return secrets.randbits(63)
+    if isinstance(seed, bool) or not isinstance(seed, int) \
+            or not 0 <= seed < 2**64:
+        raise ModelError.single("seed", f"must be a whole number in "
+                                f"[0, 2**64), got {seed!r}")
+    return seed
+
+
+def _threads(threads: int | None) -> int:
+    if threads is None or threads == 0:
+        return os.cpu_count() or 1
+    if isinstance(threads, bool) or not isinstance(threads, int) \
+            or threads < 0:
+        raise ModelError.single("threads", f"must be a whole number >= 0, "
+                                f"got {threads!r}")
+    return threads
+
+
+def _run(compiled, iterations, seed, threads, cancel, deadline, progress,
+         first_iteration: int = 0, block: int = BLOCK):
+    budget = 0.0
+    if deadline is not None:
+        budget = deadline - time.monotonic()
+        if budget <= 0:
+            raise DeadlineExceeded("the deadline passed before the run began")
+    kept = min(iterations, SENSITIVITY_ITERATIONS)
+    values = np.empty((len(compiled.outputs), iterations))
+    inputs = np.empty((len(compiled.inputs), kept))
+    run = _core.Run(compiled.program, values, inputs, seed, first_iteration,
+                    iterations, threads, block, kept, budget)
+    run.start()
+    while not run.wait(_POLL_SECONDS):
+        if cancel is not None and cancel.is_set():
+            run.cancel()
+        if progress is not None:
+            progress(run.done, iterations)
+    _raise_unless_completed(run, iterations)
+    if progress is not None:
+        progress(iterations, iterations)
+    return values, inputs
+
+
+def _raise_unless_completed(run, iterations: int) -> None:
+    status = run.status
+    if status == "completed":
+        return
+    done = f"{run.done} of {iterations} iterations done"
+    if status == "deadline":
+        raise DeadlineExceeded(f"deadline exceeded ({done})")
+    if status == "cancelled":
+        raise Cancelled(f"cancelled ({done})")
+    raise RuntimeError(f"the core failed: {run.failure} ({done})")

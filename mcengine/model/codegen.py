@@ -1,0 +1,240 @@
+"""Syntax trees -> instructions, one cell at a time.
+
+The compiler visits cells in dependency order; a reference to another cell
+reuses that cell's register, so a value is computed once per iteration
+however many cells read it. Text exists only at compile time: text
+constants, `&` between them and comparisons of them are folded here, and a
+formula whose per-iteration value would be text is refused.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from mcengine.model import syntax as ast
+from mcengine.model.builder import (ArrayValue, ProgramBuilder, Reg,
+                                    TextValue, error_value)
+from mcengine.model.distributions import DISTRIBUTIONS, discrete_aux
+from mcengine.model.functions import (CONSTANTS, SIMPLE, VARIADIC, CallError,
+                                      supported_functions)
+from mcengine.model.names import key
+
+
+class CellError(ValueError):
+    """A problem in one formula, at a 1-based position."""
+
+    def __init__(self, pos: int, reason: str):
+        self.pos = pos
+        self.reason = reason
+        super().__init__(f"position {pos}: {reason}")
+
+
+Value = Reg | TextValue | ArrayValue
+
+_COMPARE = {"=": ("EQ", False), "<>": ("NE", False), "<": ("LT", False),
+            "<=": ("LE", False), ">": ("LT", True), ">=": ("LE", True)}
+_ARITHMETIC = {"+": "ADD", "-": "SUB", "*": "MUL", "/": "DIV", "^": "POW"}
+
+
+def known_names() -> list[str]:
+    """Function and distribution names, for "did you mean" hints."""
+    names = supported_functions()
+    return names + sorted(spec.name for spec in DISTRIBUTIONS.values())
+
+
+def closest(name: str) -> str:
+    names = known_names()
+    upper = {n.upper(): n for n in names}
+    found = difflib.get_close_matches(name.upper(), list(upper), n=3,
+                                      cutoff=0.6)
+    if not found:
+        return ""
+    return "; closest supported: " + ", ".join(upper[f] for f in found)
+
+
+class CellCompiler:
+    """Compiles the formulas of one model into a ProgramBuilder."""
+
+    def __init__(self, builder: ProgramBuilder, streams: dict):
+        self.b = builder
+        self.streams = streams  # (cell key, pos) -> stream number
+        self.values: dict[str, Value] = {}  # cell key -> its value
+        self.cell = ""
+
+    def compile_cell(self, name: str, tree: ast.Node) -> Value:
+        self.cell = name
+        value = self.value(tree)
+        self.values[key(name)] = value
+        return value
+
+    def value(self, node: ast.Node) -> Value:
+        method = getattr(self, "visit_" + type(node).__name__)
+        return method(node)
+
+    def number(self, node: ast.Node) -> Reg:
+        return self.coerce(self.value(node), node)
+
+    def coerce(self, value: Value, node: ast.Node) -> Reg:
+        if isinstance(value, Reg):
+            return value
+        if isinstance(value, TextValue):
+            return self.b.constant(text_to_number(value.text))
+        raise CellError(node.pos, "an array constant can only be an "
+                        "argument of a function that takes a list")
+
+    def visit_Number(self, node: ast.Number) -> Value:
+        return self.b.constant(node.value)
+
+    def visit_Bool(self, node: ast.Bool) -> Value:
+        return self.b.constant(1.0 if node.value else 0.0)
+
+    def visit_Text(self, node: ast.Text) -> Value:
+        return TextValue(node.value)
+
+    def visit_ErrorLiteral(self, node: ast.ErrorLiteral) -> Value:
+        return self.b.constant(error_value(node.code))
+
+    def visit_Missing(self, node: ast.Missing) -> Value:
+        return self.b.constant(0.0)
+
+    def visit_Array(self, node: ast.Array) -> Value:
+        return ArrayValue(tuple(self.value(e) for e in node.elements()))
+
+    def visit_Name(self, node: ast.Name) -> Value:
+        found = self.values.get(key(node.name))
+        if found is None:
+            raise CellError(node.pos, f"'{node.name}' is not a cell of this "
+                            "model")
+        return found
+
+    def visit_Unary(self, node: ast.Unary) -> Value:
+        operand = self.number(node.operand)
+        if node.op == "-":
+            return self.b.emit("NEG", [operand])
+        if node.op == "%":
+            return self.b.emit("DIV", [operand, self.b.constant(100.0)])
+        return operand
+
+    def visit_Binary(self, node: ast.Binary) -> Value:
+        left, right = self.value(node.left), self.value(node.right)
+        if node.op == "&":
+            return self.concatenate(node, left, right)
+        if node.op in _COMPARE:
+            return self.compare(node, left, right)
+        operands = [self.coerce(left, node.left),
+                    self.coerce(right, node.right)]
+        return self.b.emit(_ARITHMETIC[node.op], operands)
+
+    def concatenate(self, node: ast.Binary, left: Value,
+                    right: Value) -> Value:
+        texts = [as_text(v, self.b) for v in (left, right)]
+        if None in texts:
+            raise CellError(node.pos, "'&' joins text known when the model "
+                            "is compiled; per-iteration text is not "
+                            "supported")
+        return TextValue(texts[0] + texts[1])
+
+    def compare(self, node: ast.Binary, left: Value, right: Value) -> Value:
+        if isinstance(left, TextValue) and isinstance(right, TextValue):
+            return self.b.constant(compare_text(node.op, left.text,
+                                                right.text))
+        if isinstance(left, TextValue) or isinstance(right, TextValue):
+            # Excel orders every number before every text.
+            number_first = isinstance(right, TextValue)
+            return self.b.constant(compare_text(
+                node.op, "0" if number_first else "1",
+                "1" if number_first else "0"))
+        op, swap = _COMPARE[node.op]
+        operands = [self.coerce(left, node.left),
+                    self.coerce(right, node.right)]
+        return self.b.emit(op, operands[::-1] if swap else operands)
+
+    def visit_Call(self, node: ast.Call) -> Value:
+        name = node.key
+        try:
+            if name in DISTRIBUTIONS:
+                return self.distribution(node, DISTRIBUTIONS[name])
+            if name in SIMPLE:
+                return self.simple(node, SIMPLE[name])
+            if name in VARIADIC:
+                return self.variadic(node, VARIADIC[name])
+            if name in CONSTANTS:
+                self.check_count(len(node.args), 0, 0)
+                return self.b.constant(CONSTANTS[name])
+        except CallError as exc:
+            raise CellError(node.pos, f"{node.name}: {exc}") from None
+        raise CellError(node.pos, f"unknown function '{node.name}'"
+                        + closest(node.name))
+
+    def check_count(self, n: int, low: int, high: int) -> None:
+        if low <= n <= high:
+            return
+        wanted = f"{low}" if low == high else f"{low} to {high}"
+        raise CallError(f"takes {wanted} arguments, got {n}")
+
+    def simple(self, node: ast.Call, spec) -> Value:
+        self.check_count(len(node.args), spec.min_args, spec.max_args)
+        args = [self.number(a) for a in node.args]
+        return spec.emit(self.b, args)
+
+    def variadic(self, node: ast.Call, spec) -> Value:
+        args: list[Reg] = []
+        for arg in node.args:
+            value = self.value(arg)
+            items = value.items if isinstance(value, ArrayValue) else [value]
+            args.extend(self.coerce(v, arg) for v in items)
+        self.check_count(len(args), spec.min_args, spec.max_args)
+        return spec.emit(self.b, args)
+
+    def distribution(self, node: ast.Call, spec) -> Value:
+        n = len(spec.params)
+        self.check_count(len(node.args), n, n)
+        stream = self.streams[(key(self.cell), node.pos)]
+        where = (self.cell, node.pos, spec)
+        if spec.array_params:
+            aux = self.b.add_aux(self.discrete_table(node))
+            return self.b.sample(spec.kind, stream, [], aux, where)
+        params = [self.number(a) for a in node.args]
+        return self.b.sample(spec.kind, stream, params, -1, where)
+
+    def discrete_table(self, node: ast.Call):
+        arrays = []
+        for arg, label in zip(node.args, ("values", "weights")):
+            if not isinstance(arg, ast.Array) or not all(
+                    isinstance(e, ast.Number) for e in arg.elements()):
+                raise CallError(f"{label} must be an array constant of "
+                                "numbers, such as {1,2,3}")
+            arrays.append([e.value for e in arg.elements()])
+        try:
+            return discrete_aux(*arrays)
+        except ValueError as exc:
+            raise CallError(str(exc)) from None
+
+
+def text_to_number(text: str) -> float:
+    """Excel's coercion of text in arithmetic: "3" is 3, "a" is #VALUE!."""
+    try:
+        return float(text.strip())
+    except ValueError:
+        return error_value("#VALUE!")
+
+
+def as_text(value: Value, builder: ProgramBuilder) -> str | None:
+    """The text of a compile-time value, or None if it is only known per
+    iteration."""
+    if isinstance(value, TextValue):
+        return value.text
+    if isinstance(value, Reg) and not value.varying:
+        index = builder.const_regs.index(value.index) \
+            if value.index in builder.const_regs else -1
+        if index >= 0:
+            number = builder.const_values[index]
+            return f"{number:.15g}"
+    return None
+
+
+def compare_text(op: str, left: str, right: str) -> float:
+    a, b = left.upper(), right.upper()
+    results = {"=": a == b, "<>": a != b, "<": a < b, "<=": a <= b,
+               ">": a > b, ">=": a >= b}
+    return 1.0 if results[op] else 0.0

@@ -1,0 +1,245 @@
+"""A model -> a CompiledModel: parsed, checked, folded and allocated.
+
+The steps, each reporting every problem it finds with the cell, the
+position in its formula and the reason:
+1. read the JSON structure (model.loader);
+2. parse each formula (model.parser);
+3. resolve names and refuse cycles, showing the cycle's path;
+4. number the stochastic inputs in the order they are written (cells in
+   model order, then left to right), so a model's random streams do not
+   change when its cells are reordered internally;
+5. emit instructions in dependency order (model.codegen);
+6. fold what does not vary, check constant distribution parameters, build
+   inversion tables, allocate registers (model.registers).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcengine.model import syntax as ast
+from mcengine.model.builder import OPCODES, ProgramBuilder, Reg
+from mcengine.model.codegen import CellCompiler, CellError
+from mcengine.model.distributions import (DISTRIBUTIONS, parameter_error,
+                                          table_for)
+from mcengine.model.errors import ModelError, Violation
+from mcengine.model.graph import dependency_order, find_cycles
+from mcengine.model.loader import ModelLimits, ModelSpec, read_model
+from mcengine.model.names import key
+from mcengine.model.parser import FormulaSyntaxError, parse_formula
+from mcengine.model.registers import allocate, fold
+
+# Rough single-core costs, measured on the R1 benchmark, for estimates.
+_SECONDS_PER_OP = 1.5e-9
+_SECONDS_PER_SAMPLE = 8e-9
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """A checked, immutable model ready to run in the core."""
+
+    name: str | None
+    inputs: list[str]
+    outputs: list[str]
+    percentiles: list[float] | None
+    cell_count: int
+    instruction_count: int
+    program: object  # mcengine._core.Program
+
+    def estimate_seconds(self, iterations: int, threads: int = 1) -> float:
+        """A rough run time for `iterations` on `threads` cores."""
+        samples = len(self.inputs)
+        ops = self.instruction_count - samples
+        per_iteration = ops * _SECONDS_PER_OP + samples * _SECONDS_PER_SAMPLE
+        return iterations * per_iteration / max(1, threads)
+
+
+def compile_model(model, limits: ModelLimits | None = None) -> CompiledModel:
+    """Compiles a model given as a dict, JSON text or a path."""
+    if isinstance(model, CompiledModel):
+        return model
+    if isinstance(model, str) and not model.lstrip().startswith("{"):
+        model = Path(model)
+    spec = read_model(model, limits)
+    trees = _parse(spec)
+    order = _order(spec, trees)
+    streams, input_names = _number_inputs(spec, trees)
+    return _Emitter(spec, trees, streams, input_names).emit(order)
+
+
+def _parse(spec: ModelSpec) -> dict[str, ast.Node]:
+    trees, violations = {}, []
+    for name, value in spec.cells.items():
+        if isinstance(value, float):
+            trees[name] = ast.Number(1, value)
+        elif not value.startswith("="):
+            trees[name] = _literal_text(value)
+        else:
+            try:
+                trees[name] = parse_formula(value)
+            except FormulaSyntaxError as exc:
+                violations.append(Violation(f"cells.{name}", str(exc)))
+    if violations:
+        raise ModelError(violations)
+    return trees
+
+
+def _literal_text(value: str) -> ast.Node:
+    """A cell typed without "=": a number if it reads as one, else text."""
+    try:
+        return ast.Number(1, float(value))
+    except ValueError:
+        return ast.Text(1, value)
+
+
+def _references(tree: ast.Node) -> list[ast.Name]:
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            found.append(node)
+        for child in _children(node):
+            stack.append(child)
+    return found
+
+
+def _children(node: ast.Node) -> tuple[ast.Node, ...]:
+    if isinstance(node, ast.Unary):
+        return (node.operand,)
+    if isinstance(node, ast.Binary):
+        return (node.left, node.right)
+    if isinstance(node, ast.Call):
+        return node.args
+    if isinstance(node, ast.Array):
+        return node.elements()
+    return ()
+
+
+def _order(spec: ModelSpec, trees: dict[str, ast.Node]) -> list[str]:
+    by_key = {key(n): n for n in spec.cells}
+    deps: dict[str, list[str]] = {}
+    violations = []
+    for name, tree in trees.items():
+        deps[name] = []
+        for ref in sorted(_references(tree), key=lambda r: r.pos):
+            target = by_key.get(key(ref.name))
+            if target is None:
+                violations.append(Violation(
+                    f"cells.{name}", f"position {ref.pos}: '{ref.name}' is "
+                    "not a cell of this model" + _near(ref.name, by_key)))
+            else:
+                deps[name].append(target)
+    for cycle in find_cycles(deps):
+        path = " -> ".join(cycle + [cycle[0]])
+        violations.append(Violation(
+            f"cells.{cycle[0]}", f"circular reference: {path}"))
+    if violations:
+        raise ModelError(violations)
+    return dependency_order(deps)
+
+
+def _near(name: str, by_key: dict[str, str]) -> str:
+    found = difflib.get_close_matches(key(name), list(by_key), n=1)
+    return f"; did you mean '{by_key[found[0]]}'?" if found else ""
+
+
+def _number_inputs(spec, trees):
+    streams, names = {}, []
+    for name in spec.cells:
+        calls = [n for n in _preorder(trees[name])
+                 if isinstance(n, ast.Call) and n.key in DISTRIBUTIONS]
+        for k, call in enumerate(calls, start=1):
+            streams[(key(name), call.pos)] = len(names)
+            names.append(name if k == 1 else f"{name}#{k}")
+    return streams, names
+
+
+def _preorder(tree: ast.Node):
+    yield tree
+    for child in _children(tree):
+        yield from _preorder(child)
+
+
+class _Emitter:
+    def __init__(self, spec, trees, streams, input_names):
+        self.spec = spec
+        self.trees = trees
+        self.builder = ProgramBuilder()
+        self.cells = CellCompiler(self.builder, streams)
+        self.input_names = input_names
+        self.violations: list[Violation] = []
+
+    def emit(self, order: list[str]) -> CompiledModel:
+        for name in order:
+            try:
+                self.cells.compile_cell(name, self.trees[name])
+            except CellError as exc:
+                self.violations.append(Violation(f"cells.{name}", str(exc)))
+                self.cells.values[key(name)] = Reg(0, False)
+        outputs = self.output_registers()
+        if self.violations:
+            raise ModelError(self.violations)
+        return self.finish(outputs)
+
+    def output_registers(self) -> list[int]:
+        regs = []
+        for i, name in enumerate(self.spec.outputs):
+            value = self.cells.values[key(name)]
+            if not isinstance(value, Reg):
+                self.violations.append(Violation(
+                    f"outputs[{i}]", f"'{name}' holds text or an array; an "
+                    "output must be a number"))
+                continue
+            regs.append(value.index)
+        return regs
+
+    def finish(self, outputs: list[int]) -> CompiledModel:
+        b = self.builder
+        varying = self.varying_rows()
+        constants = fold(b, varying)
+        self.check_samples(constants)
+        if self.violations:
+            raise ModelError(self.violations)
+        inputs = [s_row[1] for s_row in self.sample_rows()]
+        allocation = allocate(b, varying, constants, outputs, inputs)
+        return CompiledModel(
+            name=self.spec.name, inputs=list(self.input_names),
+            outputs=list(self.spec.outputs),
+            percentiles=self.spec.percentiles,
+            cell_count=len(self.spec.cells),
+            instruction_count=allocation.n_body,
+            program=allocation.program)
+
+    def varying_rows(self) -> list[bool]:
+        varying_regs: set[int] = set()
+        flags = []
+        for row, reads in zip(self.builder.rows, self.builder.reads):
+            v = row[0] == OPCODES["SAMPLE"] or any(
+                r in varying_regs for _, r in reads)
+            if v:
+                varying_regs.add(row[1])
+            flags.append(v)
+        return flags
+
+    def sample_rows(self) -> list[list[int]]:
+        """SAMPLE rows ordered by stream number."""
+        rows = [self.builder.rows[s.row] for s in self.builder.samples]
+        return sorted(rows, key=lambda row: row[3])
+
+    def check_samples(self, constants: dict[int, float]) -> None:
+        for s in self.builder.samples:
+            if not s.params or any(p.index not in constants
+                                   for p in s.params):
+                continue
+            values = [constants[p.index] for p in s.params]
+            problem = parameter_error(s.spec, values)
+            if problem:
+                self.violations.append(Violation(
+                    f"cells.{s.cell}",
+                    f"position {s.pos}: {s.spec.name}: {problem}"))
+                continue
+            table = table_for(s.spec, values)
+            if table is not None:
+                self.builder.rows[s.row][4] = self.builder.add_aux(table)

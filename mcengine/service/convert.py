@@ -1,0 +1,234 @@
+"""Between the proto messages and the engine's own types.
+
+Requests become what mcengine.engine.simulate() takes: a model as a dict
+(from structured messages) or as JSON text (passed through unchanged, so
+the engine reports JSON errors itself). Results become SimulateResponse,
+and a SimulateResponse becomes the dict shape of Result.to_dict(), so the
+CLI prints the same document whether it ran in-process or over gRPC.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from mcengine.model.errors import ModelError, Violation
+from mcengine.v1 import simulator_pb2 as pb
+
+
+def model_source(request) -> dict:
+    """The model of a Simulate or ValidateModel request, as a dict."""
+    which = request.WhichOneof("source")
+    if which == "model_json":
+        return _parse_json(request.model_json)
+    if which == "model":
+        return model_dict(request.model)
+
+    raise ModelError.single("model", "no model given: set model or model_json")
+
+
+def _parse_json(text: str) -> dict:
+    # Parsed here rather than handed to the engine as text: the engine
+    # also accepts a file path as a string, and a client must never make
+    # the server open a file.
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno} column {error.colno}"
+        description = f"not valid JSON: {error.msg} at {where}"
+        raise ModelError.single("model_json", description) from None
+    if not isinstance(document, dict):
+        description = 'a model is a JSON object: {"cells": ..., ...}'
+        raise ModelError.single("model_json", description)
+
+    return document
+
+
+def model_dict(model: pb.Model) -> dict:
+    """The JSON form of a structured model; ModelError for a bad cell."""
+    cells: dict[str, float | str] = {}
+    violations = []
+    for index, cell in enumerate(model.cells):
+        value, problem = _cell_value(cell)
+        if problem is None and cell.name in cells:
+            problem = f"{cell.name!r} is defined twice"
+        if problem is None:
+            cells[cell.name] = value
+        else:
+            violations.append(Violation(f"cells[{index}]", problem))
+    if violations:
+        raise ModelError(violations)
+
+    document: dict = {"cells": cells, "outputs": list(model.outputs)}
+    if model.name:
+        document["name"] = model.name
+    if model.percentiles:
+        document["percentiles"] = list(model.percentiles)
+
+    return document
+
+
+def _cell_value(cell: pb.Cell) -> tuple[float | str | None, str | None]:
+    """The cell's JSON value and None, or None and what is wrong."""
+    which = cell.WhichOneof("value")
+    if which == "number":
+        return cell.number, None
+    if which == "formula":
+        text = cell.formula
+        return (text if text.startswith("=") else "=" + text), None
+    if which == "text" and cell.text.startswith("="):
+        # In the JSON form a leading "=" marks a formula, so such a text
+        # has no equivalent there.
+        return None, "a text value may not start with '='"
+    if which == "text":
+        return cell.text, None
+
+    return None, "no value: set number, formula or text"
+
+
+def simulate_response(result, version: str) -> pb.SimulateResponse:
+    """The reply for an engine Result (mcengine.engine.result.Result)."""
+    return pb.SimulateResponse(
+        outputs=[_output(stats) for stats in result.outputs.values()],
+        iterations=result.iterations,
+        seed=result.seed,
+        threads=result.threads,
+        elapsed_seconds=result.elapsed_seconds,
+        sensitivity_iterations=result.sensitivity_iterations,
+        server_version=version,
+    )
+
+
+def _output(stats) -> pb.OutputStats:
+    return pb.OutputStats(
+        name=stats.name,
+        mean=stats.mean,
+        std=stats.std,
+        min=stats.min,
+        max=stats.max,
+        skewness=stats.skewness,
+        kurtosis=stats.kurtosis,
+        sem=stats.sem,
+        valid=stats.valid,
+        errors=stats.errors,
+        percentiles=[
+            pb.Percentile(percentile=p, value=v)
+            for p, v in sorted(stats.percentiles.items())
+        ],
+        histogram=pb.Histogram(
+            edges=list(stats.histogram.edges),
+            counts=list(stats.histogram.counts),
+        ),
+        sensitivity=[
+            pb.Sensitivity(input=name, spearman=r)
+            for name, r in stats.sensitivity.items()
+        ],
+    )
+
+
+def response_dict(response: pb.SimulateResponse) -> dict:
+    """The Result.to_dict() document for a SimulateResponse."""
+    return {
+        "iterations": response.iterations,
+        "seed": response.seed,
+        "threads": response.threads,
+        "elapsed_seconds": response.elapsed_seconds,
+        "sensitivity_iterations": response.sensitivity_iterations,
+        "outputs": {o.name: _output_dict(o) for o in response.outputs},
+    }
+
+
+def _output_dict(output: pb.OutputStats) -> dict:
+    return {
+        "mean": output.mean,
+        "std": output.std,
+        "min": output.min,
+        "max": output.max,
+        "skewness": output.skewness,
+        "kurtosis": output.kurtosis,
+        "sem": output.sem,
+        "valid": output.valid,
+        "errors": output.errors,
+        "percentiles": {
+            percentile_key(p.percentile): p.value for p in output.percentiles
+        },
+        "histogram": {
+            "edges": list(output.histogram.edges),
+            "counts": list(output.histogram.counts),
+        },
+        "sensitivity": {
+            s.input: {"spearman": s.spearman} for s in output.sensitivity
+        },
+    }
+
+
+def validation_document(compiled, violations, iterations, threads) -> dict:
+    """What validation found, as `mcengine validate --json` prints it.
+
+    compiled: the CompiledModel, or None when the model did not compile.
+    """
+    valid = compiled is not None and not violations
+    document = {
+        "valid": valid,
+        "errors": [
+            {"field": v.field, "description": v.description}
+            for v in violations
+        ],
+        "name": compiled.name if valid else None,
+        "inputs": list(compiled.inputs) if valid else [],
+        "outputs": list(compiled.outputs) if valid else [],
+        "cell_count": compiled.cell_count if valid else 0,
+        "instruction_count": compiled.instruction_count if valid else 0,
+        "iterations": iterations,
+        "threads": threads,
+        "estimated_seconds": 0.0,
+    }
+    if valid:
+        seconds = compiled.estimate_seconds(iterations, threads)
+        document["estimated_seconds"] = seconds
+
+    return document
+
+
+def validation_response(document: dict) -> pb.ValidateModelResponse:
+    """The reply for a validation_document()."""
+    fields = dict(document, name=document["name"] or "")
+    fields["errors"] = [pb.FieldViolation(**e) for e in document["errors"]]
+
+    return pb.ValidateModelResponse(**fields)
+
+
+def validation_dict(reply: pb.ValidateModelResponse) -> dict:
+    """The validation_document() that a ValidateModelResponse carries."""
+    return {
+        "valid": reply.valid,
+        "errors": [
+            {"field": e.field, "description": e.description}
+            for e in reply.errors
+        ],
+        "name": reply.name or None,
+        "inputs": list(reply.inputs),
+        "outputs": list(reply.outputs),
+        "cell_count": reply.cell_count,
+        "instruction_count": reply.instruction_count,
+        "iterations": reply.iterations,
+        "threads": reply.threads,
+        "estimated_seconds": reply.estimated_seconds,
+    }
+
+
+def percentile_key(p: float) -> str:
+    """The key Result.to_dict() uses: "5" for 5.0, "2.5" for 2.5."""
+    return f"{p:g}"
+
+
+def finite_or_none(value):
+    """Numbers that JSON cannot hold (NaN, infinities) become None, deeply."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(v) for v in value]
+
+    return value

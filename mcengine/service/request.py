@@ -1,0 +1,98 @@
+"""Checking a request's run settings before any work starts.
+
+The engine checks these too; checking here as well means a request that
+could never run is refused before it takes a simulation slot, and the
+client learns every problem with its request fields in one reply.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from mcengine.model.errors import LimitError, ModelError, Violation
+
+DEFAULT_VALIDATE_ITERATIONS = 10_000
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """The keyword arguments of simulate() that come from a request."""
+
+    iterations: int
+    seed: int | None
+    percentiles: list[float] | None
+    threads: int | None
+
+    def kwargs(self) -> dict:
+        return {
+            "iterations": self.iterations,
+            "seed": self.seed,
+            "percentiles": self.percentiles,
+            "threads": self.threads,
+        }
+
+
+def run_spec(request, max_iterations: int, default_threads: int | None):
+    """The RunSpec of a SimulateRequest; ModelError or LimitError if bad."""
+    violations = _iteration_violations(request.iterations)
+    violations += _percentile_violations(request.percentiles)
+    if violations:
+        raise ModelError(violations)
+    check_limits(request.iterations, request.threads, max_iterations)
+
+    return RunSpec(
+        iterations=request.iterations,
+        seed=request.seed if request.HasField("seed") else None,
+        percentiles=list(request.percentiles) or None,
+        threads=request.threads or default_threads or None,
+    )
+
+
+def check_limits(iterations: int, threads: int, max_iterations: int):
+    """Raise LimitError for iterations or threads over the server's limit."""
+    if iterations > max_iterations:
+        raise LimitError("iterations", max_iterations, iterations, "requested")
+    cores = os.cpu_count() or 1
+    if threads > cores:
+        raise LimitError("threads", cores, threads, "requested")
+
+
+def limit_violations(iterations: int, threads: int, max_iterations: int):
+    """The limit checks as a list of violations, for ValidateModel."""
+    try:
+        check_limits(iterations, threads, max_iterations)
+    except LimitError as error:
+        return [Violation(error.field, str(error))]
+
+    return []
+
+
+def memory_violations(iterations: int, outputs: int, max_values: int):
+    """The engine keeps every output value: iterations * outputs is capped."""
+    values = iterations * outputs
+    if values <= max_values:
+        return []
+    error = LimitError(
+        "iterations", max_values, values, "iterations times outputs"
+    )
+
+    return [Violation(error.field, str(error))]
+
+
+def _iteration_violations(iterations: int) -> list[Violation]:
+    if iterations < 1:
+        return [Violation("iterations", "must be at least 1, got 0")]
+
+    return []
+
+
+def _percentile_violations(percentiles) -> list[Violation]:
+    violations = []
+    for index, p in enumerate(percentiles):
+        if not (math.isfinite(p) and 0 <= p <= 100):
+            description = f"must be a number in [0, 100], got {p!r}"
+            violations.append(Violation(f"percentiles[{index}]", description))
+
+    return violations

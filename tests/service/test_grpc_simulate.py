@@ -1,0 +1,132 @@
+"""Simulate over a real socket: the reference models, examples, the reply.
+
+Tolerance for a simulated mean: 4 standard errors, 4 * sd / sqrt(n), with
+sd the output's known standard deviation (../shared/cases/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from mcengine import __version__
+from mcengine.v1 import simulator_pb2 as pb
+from tests.service.conftest import EXAMPLES, shared_models
+
+N = 200_000
+SEED = 20_261_203
+
+# Known answers of ../shared/cases/models: (file, output, mean, sd).
+KNOWN_MEANS = [
+    ("npv_normal_cashflows.json", "npv", 501.5432, 2442.9622),
+    ("newsvendor_discrete.json", "profit", 200.0, 326.9174),
+    ("black_scholes_call.json", "call", 4.759422, 4.9637),
+]
+
+
+def simulate_file(stub, path, iterations=N, **fields):
+    request = pb.SimulateRequest(
+        model_json=path.read_text(), iterations=iterations, **fields
+    )
+    return stub.Simulate(request, timeout=120)
+
+
+def test_every_reference_model_simulates(stub):
+    """Each shared model runs and reports every output with n iterations."""
+    for path in shared_models():
+        model = json.loads(path.read_text())
+        reply = simulate_file(stub, path, iterations=20_000, seed=SEED)
+
+        assert [o.name for o in reply.outputs] == model["outputs"], path
+        for output in reply.outputs:
+            assert output.valid + output.errors == 20_000, output.name
+
+
+@pytest.mark.parametrize("file, output, mean, sd", KNOWN_MEANS)
+def test_known_means_within_four_standard_errors(stub, file, output, mean, sd):
+    """Means of the reference outputs lie within 4 * sd / sqrt(n)."""
+    path = next(p for p in shared_models() if p.name == file)
+    reply = simulate_file(stub, path, seed=SEED)
+    stats = {o.name: o for o in reply.outputs}[output]
+
+    assert abs(stats.mean - mean) <= 4 * sd / math.sqrt(N)
+
+
+def test_every_example_simulates(stub):
+    """Each file in examples/ runs and reports its outputs in order."""
+    examples = sorted(EXAMPLES.glob("*.json"))
+    if not examples:
+        pytest.skip("examples/ holds no models")
+    for path in examples:
+        model = json.loads(path.read_text())
+        reply = simulate_file(stub, path, iterations=10_000, seed=SEED)
+
+        assert [o.name for o in reply.outputs] == model["outputs"], path
+
+
+def test_example_npv_mean_within_four_standard_errors(stub):
+    """examples/npv_normal_cashflows.json: mean within 4 * sd / sqrt(n)."""
+    path = EXAMPLES / "npv_normal_cashflows.json"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    reply = simulate_file(stub, path, seed=SEED)
+    npv = reply.outputs[0]
+
+    assert npv.name == "npv"
+    assert abs(npv.mean - 501.5432) <= 4 * 2442.9622 / math.sqrt(N)
+
+
+def test_reply_carries_run_facts_and_statistics(stub):
+    """The reply reports seed, iterations, version and full statistics."""
+    path = EXAMPLES / "npv_normal_cashflows.json"
+    reply = simulate_file(
+        stub, path, iterations=50_000, seed=7, percentiles=[5, 50, 95]
+    )
+    npv = reply.outputs[0]
+
+    assert (reply.iterations, reply.seed) == (50_000, 7)
+    assert reply.server_version == __version__
+    assert reply.threads >= 1 and reply.elapsed_seconds > 0
+    assert 0 < reply.sensitivity_iterations <= 50_000
+    assert [p.percentile for p in npv.percentiles] == [5, 50, 95]
+    assert npv.min <= npv.percentiles[0].value <= npv.max
+    assert len(npv.histogram.edges) == len(npv.histogram.counts) + 1
+    assert sum(npv.histogram.counts) == npv.valid
+    assert {s.input for s in npv.sensitivity} == {
+        "year1",
+        "year2",
+        "year3",
+        "year4",
+    }
+
+
+def test_server_picks_and_reports_a_seed_that_reproduces(stub):
+    """Without a seed the reply names one; sending it back repeats the run."""
+    path = EXAMPLES / "npv_normal_cashflows.json"
+    first = simulate_file(stub, path, iterations=10_000)
+    again = simulate_file(stub, path, iterations=10_000, seed=first.seed)
+
+    assert again.outputs[0].mean == first.outputs[0].mean
+
+
+def test_structured_model_equals_its_json_form(stub):
+    """The same model as messages and as JSON gives identical statistics."""
+    path = EXAMPLES / "npv_normal_cashflows.json"
+    document = json.loads(path.read_text())
+    model = pb.Model(name=document["name"], outputs=document["outputs"])
+    for name, value in document["cells"].items():
+        if isinstance(value, str):
+            model.cells.add(name=name, formula=value.lstrip("="))
+        else:
+            model.cells.add(name=name, number=value)
+    structured = stub.Simulate(
+        pb.SimulateRequest(model=model, iterations=10_000, seed=3)
+    )
+    from_json = simulate_file(stub, path, iterations=10_000, seed=3)
+
+    # Everything but the wall-clock time is a function of the request.
+    from_json.elapsed_seconds = structured.elapsed_seconds
+
+    assert structured == from_json

@@ -1,0 +1,216 @@
+"""The `mcengine` command: output shapes, exit statuses, --target."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mcengine.cli import main
+from tests.service.server_process import ROOT, ServerProcess
+
+EXAMPLES = ROOT / "examples"
+NPV = EXAMPLES / "npv_normal_cashflows.json"
+OPTIONS = EXAMPLES / "black_scholes_call.json"
+BAD = {
+    "cells": {"z": "=RiskNormal(0, 1)", "y": "=z +", "w": "=(z * 2"},
+    "outputs": ["y", "w"],
+}
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    status = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def strict_json(text: str):
+    """Parse as standard JSON: NaN and Infinity are refused."""
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture
+def bad_model(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(BAD))
+    return path
+
+
+@pytest.fixture(scope="module")
+def server():
+    process = ServerProcess()
+    process.wait_ready()
+    yield process
+    process.close()
+
+
+def test_simulate_json_has_the_documented_shape(capsys):
+    """--json prints one document: iterations, seed, per-output stats."""
+    status, out, _ = run(
+        capsys, "simulate", NPV, "--json", "--iterations", "5000",
+        "--seed", "11", "--percentiles", "5,50,95",
+    )  # fmt: skip
+    document = strict_json(out)
+    npv = document["outputs"]["npv"]
+
+    assert status == 0
+    assert (document["iterations"], document["seed"]) == (5000, 11)
+    assert list(document["outputs"]) == ["npv", "positive"]
+    assert set(npv) >= {"mean", "std", "min", "max", "percentiles"}
+    assert list(npv["percentiles"]) == ["5", "50", "95"]
+    assert npv["errors"] == 0
+    assert set(npv["sensitivity"]) == {"year1", "year2", "year3", "year4"}
+    assert all(set(s) == {"spearman"} for s in npv["sensitivity"].values())
+
+
+def test_simulate_json_is_standard_json_even_with_nan(capsys):
+    """Undefined statistics (a constant output's Spearman) print as null."""
+    status, out, _ = run(capsys, "simulate", OPTIONS, "--json", "--seed", "1")
+
+    assert status == 0
+    assert strict_json(out)["outputs"]["call"]["mean"] > 0
+
+
+def test_simulate_table_lists_each_output(capsys):
+    """The default table shows every output, percentiles and top inputs."""
+    status, out, _ = run(
+        capsys, "simulate", NPV, "--seed", "3", "--percentiles", "5,95"
+    )
+    header = out.splitlines()[2].split()
+
+    assert status == 0
+    assert header == ["output", "mean", "std", "min", "max", "P5", "P95",
+                      "errors"]  # fmt: skip
+    assert out.splitlines()[3].startswith("npv")
+    assert "Top inputs by Spearman rank correlation:" in out
+    assert "year4" in out
+
+
+def test_validate_describes_a_good_model(capsys):
+    """validate prints inputs, outputs and the estimated time; exit 0."""
+    status, out, _ = run(capsys, "validate", NPV, "--iterations", "100000")
+
+    assert status == 0
+    assert "valid" in out and "year1, year2, year3, year4" in out
+    assert "estimated time for 100,000 iterations" in out
+
+
+def test_validate_json_of_a_bad_model_exits_one(capsys, bad_model):
+    """validate --json reports each violation and exits 1."""
+    status, out, _ = run(capsys, "validate", bad_model, "--json")
+    document = strict_json(out)
+
+    assert status == 1
+    assert document["valid"] is False
+    fields = [e["field"] for e in document["errors"]]
+    assert fields == ["cells.y", "cells.w"]
+
+
+def test_bad_model_exits_one_with_each_violation(capsys, bad_model):
+    """A bad model: status 1, one stderr line per violation, no trace."""
+    status, out, err = run(capsys, "simulate", bad_model)
+    lines = err.splitlines()
+
+    assert status == 1 and out == ""
+    assert lines[0] == f"mcengine: invalid model {bad_model}:"
+    assert len(lines) >= 3 and all(x.startswith("  ") for x in lines[1:])
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(None, "cannot read"), ("{not json", "not valid JSON")],
+)
+def test_unusable_file_exits_one(capsys, tmp_path, content, message):
+    """A missing file or one that is not JSON: status 1 and why."""
+    path = tmp_path / "model.json"
+    if content is not None:
+        path.write_text(content)
+    status, _, err = run(capsys, "simulate", path)
+
+    assert status == 1
+    assert message in err and str(path) in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["simulate"],
+        ["simulate", "m.json", "--iterations", "0"],
+        ["simulate", "m.json", "--percentiles", "5,150"],
+        ["frobnicate"],
+    ],
+)
+def test_usage_errors_exit_two(capsys, args):
+    """Missing or malformed arguments end with status 2 and usage."""
+    with pytest.raises(SystemExit) as ended:
+        main(args)
+
+    assert ended.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_bad_configuration_exits_two(capsys, monkeypatch):
+    """serve with an unusable MCENGINE_* value names it; status 2."""
+    monkeypatch.setenv("MCENGINE_PORT", "not-a-port")
+    status, _, err = run(capsys, "serve")
+
+    assert status == 2
+    assert "MCENGINE_PORT" in err
+
+
+def test_real_process_prints_no_traceback(bad_model):
+    """Run as a program, a user error still ends with a message only."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mcengine.cli", "simulate", str(bad_model)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 1
+    assert done.stderr.startswith("mcengine: invalid model")
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_target_gives_the_same_document_as_in_process(capsys, server):
+    """simulate --target prints what the in-process run prints."""
+    args = ["simulate", NPV, "--json", "--seed", "5", "--threads", "1"]
+    _, here, _ = run(capsys, *args)
+    status, there, _ = run(capsys, *args, "--target", server.target)
+    local, remote = strict_json(here), strict_json(there)
+    local.pop("elapsed_seconds"), remote.pop("elapsed_seconds")
+
+    assert status == 0
+    assert remote == local
+
+
+@pytest.mark.slow
+def test_target_reports_a_bad_model_like_in_process(capsys, server, bad_model):
+    """Over gRPC, a bad model still exits 1 with its violations."""
+    status, _, err = run(capsys, "simulate", bad_model, "--target",
+                         server.target)  # fmt: skip
+    _, _, here = run(capsys, "simulate", bad_model)
+
+    assert status == 1
+    assert err == here
+
+
+@pytest.mark.slow
+def test_validate_over_target(capsys, server):
+    """validate --target --json equals the in-process document's facts."""
+    status, out, _ = run(
+        capsys, "validate", NPV, "--json", "--target", server.target
+    )
+    document = strict_json(out)
+
+    assert status == 0 and document["valid"] is True
+    assert document["inputs"] == ["year1", "year2", "year3", "year4"]
