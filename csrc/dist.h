@@ -29,14 +29,18 @@
 //
 // Discrete quantiles return the smallest support point q with F(q) >= u, as
 // scipy's ppf does; above u = 1/2 the test is P(X > q) <= 1 - u, the same
-// condition without the cancellation. Continuous quantiles are accurate to
-// about 1e-13 relative (see tests/core/test_quantiles.py for the measured
-// bounds). Pert, BetaGeneral and Gamma solve F(x) = u by Halley's method per
-// value (a few microseconds); for constant parameters pass a table from
-// build_table (dist_table.h) as aux for a lookup instead.
+// condition without the cancellation. Bernoulli, IntUniform and Discrete
+// decide exactly; Binomial and Poisson evaluate F through the incomplete
+// beta and gamma functions, so they can round the other way only for u
+// within about 1e-14 (relative) of a step. Continuous quantiles are within
+// 4e-13 relative of scipy's over u in [1e-12, 1 - 1e-12] (the normal within
+// 1e-15; tests/core/test_quantiles.py holds the measured bounds). Pert,
+// BetaGeneral and Gamma solve F(x) = u by Halley's method per value (about
+// half a microsecond); for constant parameters pass a table from build_table
+// (dist_table.h) as aux for a lookup instead.
 //
-// Limits: Binomial n and Poisson lambda at most MAX_COUNT, where exact
-// evaluation of the distribution function still takes microseconds;
+// Limits: Binomial n and Poisson lambda at most MAX_COUNT, where evaluating
+// F exactly still takes microseconds (its series need O(sqrt(n)) terms);
 // IntUniform bounds at most 2^51 in magnitude, so every count is exact.
 #pragma once
 
@@ -70,16 +74,16 @@ enum DistKind : int32_t {
 // MODE_RANGE: mode; for NO_WEIGHT: the first weight).
 enum ParamRule : int32_t {
   RULE_OK = 0,
-  RULE_NOT_FINITE = 1,   // NaN or infinite
-  RULE_NOT_POSITIVE,     // must be > 0
-  RULE_NEGATIVE,         // must be >= 0
-  RULE_ORDER,            // min > max
-  RULE_MODE_RANGE,       // mode outside [min, max]
-  RULE_PROBABILITY,      // outside [0, 1]
-  RULE_NOT_INTEGER,      // must be a whole number
-  RULE_TOO_LARGE,        // beyond param_limit
-  RULE_NO_WEIGHT,        // every weight is 0
-  RULE_EMPTY,            // no values at all (or a count that is not whole)
+  RULE_NOT_FINITE = 1,  // NaN or infinite
+  RULE_NOT_POSITIVE,    // must be > 0
+  RULE_NEGATIVE,        // must be >= 0
+  RULE_ORDER,           // min > max
+  RULE_MODE_RANGE,      // mode outside [min, max]
+  RULE_PROBABILITY,     // outside [0, 1]
+  RULE_NOT_INTEGER,     // must be a whole number
+  RULE_TOO_LARGE,       // beyond param_limit
+  RULE_NO_WEIGHT,       // every weight is 0
+  RULE_EMPTY,           // no values at all (or a count that is not whole)
   RULE_COUNT
 };
 
@@ -90,11 +94,19 @@ constexpr double MAX_INT_BOUND = 0x1p51;
 // Parameters of a kind; -1 for DIST_DISCRETE (1 + 2 m) and unknown kinds.
 MC_HD int32_t param_count(int32_t kind) {
   switch (kind) {
-    case DIST_EXPON: case DIST_BERNOULLI: case DIST_POISSON: return 1;
-    case DIST_TRIANG: case DIST_PERT: return 3;
-    case DIST_BETAGENERAL: return 4;
-    case DIST_DISCRETE: return -1;
-    default: return kind >= 0 && kind < DIST_COUNT ? 2 : -1;
+    case DIST_EXPON:
+    case DIST_BERNOULLI:
+    case DIST_POISSON:
+      return 1;
+    case DIST_TRIANG:
+    case DIST_PERT:
+      return 3;
+    case DIST_BETAGENERAL:
+      return 4;
+    case DIST_DISCRETE:
+      return -1;
+    default:
+      return kind >= 0 && kind < DIST_COUNT ? 2 : -1;
   }
 }
 
@@ -115,7 +127,8 @@ MC_INLINE int32_t flag(int32_t code, bool broken, int32_t rule, int32_t index) {
 
 MC_INLINE int32_t finite(const double* p, int32_t n) {
   int32_t code = 0;
-  for (int32_t i = 0; i < n; ++i) code = flag(code, !is_finite(p[i]), RULE_NOT_FINITE, i);
+  for (int32_t i = 0; i < n; ++i)
+    code = flag(code, !is_finite(p[i]), RULE_NOT_FINITE, i);
   return code;
 }
 
@@ -178,7 +191,8 @@ MC_HD int32_t check_discrete(const double* p) {
   int32_t m = static_cast<int32_t>(p[0]);
   int32_t code = 0;
   bool any_weight = false;
-  for (int32_t i = 1; i <= 2 * m; ++i) code = flag(code, !is_finite(p[i]), RULE_NOT_FINITE, i);
+  for (int32_t i = 1; i <= 2 * m; ++i)
+    code = flag(code, !is_finite(p[i]), RULE_NOT_FINITE, i);
   for (int32_t i = m + 1; i <= 2 * m; ++i) {
     code = flag(code, p[i] < 0.0, RULE_NEGATIVE, i);
     any_weight = any_weight || p[i] > 0.0;
@@ -194,18 +208,34 @@ MC_HD int32_t check_discrete(const double* p) {
 MC_INLINE int32_t check_params(int32_t kind, const double* p) {
   using namespace dist_detail;
   switch (kind) {
-    case DIST_NORMAL: case DIST_LOGNORM2: return check_spread(p);
-    case DIST_LOGNORM: case DIST_GAMMA: case DIST_WEIBULL: return check_two_positive(p);
-    case DIST_UNIFORM: return check_uniform(p);
-    case DIST_TRIANG: case DIST_PERT: return check_mode(p);
-    case DIST_BETAGENERAL: return check_betageneral(p);
-    case DIST_EXPON: return positive(finite(p, 1), p, 0);
-    case DIST_BERNOULLI: return check_bernoulli(p);
-    case DIST_BINOMIAL: return check_binomial(p);
-    case DIST_POISSON: return check_poisson(p);
-    case DIST_DISCRETE: return check_discrete(p);
-    case DIST_INTUNIFORM: return check_intuniform(p);
-    default: return RULE_EMPTY;
+    case DIST_NORMAL:
+    case DIST_LOGNORM2:
+      return check_spread(p);
+    case DIST_LOGNORM:
+    case DIST_GAMMA:
+    case DIST_WEIBULL:
+      return check_two_positive(p);
+    case DIST_UNIFORM:
+      return check_uniform(p);
+    case DIST_TRIANG:
+    case DIST_PERT:
+      return check_mode(p);
+    case DIST_BETAGENERAL:
+      return check_betageneral(p);
+    case DIST_EXPON:
+      return positive(finite(p, 1), p, 0);
+    case DIST_BERNOULLI:
+      return check_bernoulli(p);
+    case DIST_BINOMIAL:
+      return check_binomial(p);
+    case DIST_POISSON:
+      return check_poisson(p);
+    case DIST_DISCRETE:
+      return check_discrete(p);
+    case DIST_INTUNIFORM:
+      return check_intuniform(p);
+    default:
+      return RULE_EMPTY;
   }
 }
 
@@ -239,7 +269,9 @@ MC_INLINE double q_lognorm(double mean, double sd, double u) {
   return mean * vexp(madd(sqrt(s2), normal_quantile(u), -0.5 * s2));
 }
 
-MC_INLINE double q_uniform(double lo, double hi, double u) { return madd(hi - lo, u, lo); }
+MC_INLINE double q_uniform(double lo, double hi, double u) {
+  return madd(hi - lo, u, lo);
+}
 
 // Left of the mode F(x) = (x - lo)^2 / ((hi - lo) (mode - lo)); right of it
 // 1 - F(x) = (hi - x)^2 / ((hi - lo) (hi - mode)).
@@ -379,21 +411,36 @@ MC_INLINE double guard(int32_t code, double u, double value) {
 template <int32_t KIND>
 MC_INLINE double value_of(const double* p, double u) {
   switch (KIND) {
-    case DIST_NORMAL: return q_normal(p[0], p[1], u);
-    case DIST_LOGNORM: return q_lognorm(p[0], p[1], u);
-    case DIST_LOGNORM2: return q_lognorm2(p[0], p[1], u);
-    case DIST_UNIFORM: return q_uniform(p[0], p[1], u);
-    case DIST_TRIANG: return q_triang(p[0], p[1], p[2], u);
-    case DIST_PERT: return q_pert(p[0], p[1], p[2], u);
-    case DIST_BETAGENERAL: return q_beta(p[0], p[1], p[2], p[3], u);
-    case DIST_GAMMA: return q_gamma(p[0], p[1], u);
-    case DIST_EXPON: return q_expon(p[0], u);
-    case DIST_WEIBULL: return q_weibull(p[0], p[1], u);
-    case DIST_BERNOULLI: return q_bernoulli(p[0], u);
-    case DIST_BINOMIAL: return q_binomial(p[0], p[1], u);
-    case DIST_POISSON: return q_poisson(p[0], u);
-    case DIST_INTUNIFORM: return q_intuniform(p[0], p[1], u);
-    default: return error_value(ERR_NUM);
+    case DIST_NORMAL:
+      return q_normal(p[0], p[1], u);
+    case DIST_LOGNORM:
+      return q_lognorm(p[0], p[1], u);
+    case DIST_LOGNORM2:
+      return q_lognorm2(p[0], p[1], u);
+    case DIST_UNIFORM:
+      return q_uniform(p[0], p[1], u);
+    case DIST_TRIANG:
+      return q_triang(p[0], p[1], p[2], u);
+    case DIST_PERT:
+      return q_pert(p[0], p[1], p[2], u);
+    case DIST_BETAGENERAL:
+      return q_beta(p[0], p[1], p[2], p[3], u);
+    case DIST_GAMMA:
+      return q_gamma(p[0], p[1], u);
+    case DIST_EXPON:
+      return q_expon(p[0], u);
+    case DIST_WEIBULL:
+      return q_weibull(p[0], p[1], u);
+    case DIST_BERNOULLI:
+      return q_bernoulli(p[0], u);
+    case DIST_BINOMIAL:
+      return q_binomial(p[0], p[1], u);
+    case DIST_POISSON:
+      return q_poisson(p[0], u);
+    case DIST_INTUNIFORM:
+      return q_intuniform(p[0], p[1], u);
+    default:
+      return error_value(ERR_NUM);
   }
 }
 
@@ -401,7 +448,7 @@ MC_INLINE double value_of(const double* p, double u) {
 // the loop can vectorise.
 template <int32_t KIND, int32_t NP>
 MC_LOOP void kind_block(const double* const* params, const double* u, double* out,
-                      int32_t n) {
+                        int32_t n) {
   for (int32_t k = 0; k < n; ++k) {
     double p[NP];
     for (int32_t i = 0; i < NP; ++i) p[i] = params[i][k];
@@ -431,18 +478,30 @@ MC_HD void sample_block(int32_t kind, const double* const* params, const double*
   using namespace dist_detail;
   bool table = aux != nullptr;
   switch (kind) {
-    case DIST_NORMAL: return kind_block<DIST_NORMAL, 2>(params, u, out, n);
-    case DIST_LOGNORM: return kind_block<DIST_LOGNORM, 2>(params, u, out, n);
-    case DIST_LOGNORM2: return kind_block<DIST_LOGNORM2, 2>(params, u, out, n);
-    case DIST_UNIFORM: return kind_block<DIST_UNIFORM, 2>(params, u, out, n);
-    case DIST_TRIANG: return kind_block<DIST_TRIANG, 3>(params, u, out, n);
-    case DIST_EXPON: return kind_block<DIST_EXPON, 1>(params, u, out, n);
-    case DIST_WEIBULL: return kind_block<DIST_WEIBULL, 2>(params, u, out, n);
-    case DIST_BERNOULLI: return kind_block<DIST_BERNOULLI, 1>(params, u, out, n);
-    case DIST_BINOMIAL: return kind_block<DIST_BINOMIAL, 2>(params, u, out, n);
-    case DIST_POISSON: return kind_block<DIST_POISSON, 1>(params, u, out, n);
-    case DIST_INTUNIFORM: return kind_block<DIST_INTUNIFORM, 2>(params, u, out, n);
-    case DIST_DISCRETE: return discrete_block(aux, u, out, n);
+    case DIST_NORMAL:
+      return kind_block<DIST_NORMAL, 2>(params, u, out, n);
+    case DIST_LOGNORM:
+      return kind_block<DIST_LOGNORM, 2>(params, u, out, n);
+    case DIST_LOGNORM2:
+      return kind_block<DIST_LOGNORM2, 2>(params, u, out, n);
+    case DIST_UNIFORM:
+      return kind_block<DIST_UNIFORM, 2>(params, u, out, n);
+    case DIST_TRIANG:
+      return kind_block<DIST_TRIANG, 3>(params, u, out, n);
+    case DIST_EXPON:
+      return kind_block<DIST_EXPON, 1>(params, u, out, n);
+    case DIST_WEIBULL:
+      return kind_block<DIST_WEIBULL, 2>(params, u, out, n);
+    case DIST_BERNOULLI:
+      return kind_block<DIST_BERNOULLI, 1>(params, u, out, n);
+    case DIST_BINOMIAL:
+      return kind_block<DIST_BINOMIAL, 2>(params, u, out, n);
+    case DIST_POISSON:
+      return kind_block<DIST_POISSON, 1>(params, u, out, n);
+    case DIST_INTUNIFORM:
+      return kind_block<DIST_INTUNIFORM, 2>(params, u, out, n);
+    case DIST_DISCRETE:
+      return discrete_block(aux, u, out, n);
     case DIST_PERT:
       if (table) return table_block(aux, u, out, n);
       return kind_block<DIST_PERT, 3>(params, u, out, n);
@@ -452,7 +511,8 @@ MC_HD void sample_block(int32_t kind, const double* const* params, const double*
     case DIST_GAMMA:
       if (table) return table_block(aux, u, out, n);
       return kind_block<DIST_GAMMA, 2>(params, u, out, n);
-    default: return fill_error(out, n);
+    default:
+      return fill_error(out, n);
   }
 }
 

@@ -22,6 +22,7 @@ namespace {
 constexpr int32_t NODES = TABLE_DEGREE + 1;
 constexpr int32_t FIRST_INTERVALS = 32;
 constexpr double PI = 3.14159265358979323846;
+constexpr double LN_HALF = -0.69314718055994530942;
 constexpr double CHECK_POINTS[] = {-0.75, -0.25, 0.25, 0.75};  // none is a node
 
 // The node positions in t, ascending: -cos(pi j / DEGREE).
@@ -41,7 +42,8 @@ struct NodeInverse {
     }
     for (int32_t c = 0; c < NODES; ++c) eliminate(a, c);
     for (int32_t k = 0; k < NODES; ++k) {
-      for (int32_t j = 0; j < NODES; ++j) inverse[k][j] = static_cast<double>(a[k][NODES + j]);
+      for (int32_t j = 0; j < NODES; ++j)
+        inverse[k][j] = static_cast<double>(a[k][NODES + j]);
     }
   }
 
@@ -76,7 +78,9 @@ bool header_for(int32_t kind, const double* p, double* h) {
   return true;
 }
 
-bool is_gamma(const double* h) { return static_cast<int32_t>(h[TABLE_FAMILY]) == FAMILY_GAMMA; }
+bool is_gamma(const double* h) {
+  return static_cast<int32_t>(h[TABLE_FAMILY]) == FAMILY_GAMMA;
+}
 
 // The standardised value at tail probability m of one half, as ln S and
 // ln(1 - S) (beta), each to full relative accuracy.
@@ -132,7 +136,7 @@ void fit_interval(const NodeInverse& fit, double* t, int32_t i, bool upper) {
   bool mirror = !is_gamma(t);
   for (int32_t j = 0; j < NODES; ++j) {
     nodes[j] = exact_point(t, interval_m(t, i, node_t(j)), upper);
-    mirror = mirror && nodes[j].log_s >= -M_LN2;
+    mirror = mirror && nodes[j].log_s >= LN_HALF;
   }
   for (int32_t k = 0; k < NODES; ++k) {
     double c = 0.0;
@@ -165,7 +169,7 @@ void measure_half(double* t, bool upper) {
     for (double tau : CHECK_POINTS) {
       double m = interval_m(t, i, tau);
       Point exact = exact_point(t, m, upper), table = table_point(t, m, upper);
-      bool by_s = is_gamma(t) || exact.log_s < -M_LN2;
+      bool by_s = is_gamma(t) || exact.log_s < LN_HALF;
       double err = by_s ? table.log_s - exact.log_s : table.log_t - exact.log_t;
       t[TABLE_ERR_X] = std::max(t[TABLE_ERR_X], std::fabs(std::expm1(err)));
       if (!(table.log_s > -690.0 && table.log_t > -690.0)) continue;  // beyond doubles

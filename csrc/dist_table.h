@@ -49,10 +49,10 @@
 
 namespace mc {
 
-constexpr double TABLE_TAG = 20240601.0;  // identifies this layout
+constexpr double TABLE_TAG = 20240601.0;  // identifies this layout: change with it
 constexpr int32_t TABLE_HEADER = 16;
 constexpr int32_t TABLE_DEGREE = 5;
-constexpr int32_t TABLE_RECORD = TABLE_DEGREE + 3;  // coefficients, off, fac
+constexpr int32_t TABLE_RECORD = TABLE_DEGREE + 3;        // coefficients, off, fac
 constexpr double TABLE_V_START = 0.83255461115769775635;  // sqrt(ln 2)
 constexpr double TABLE_V_END = 6.6604368892615820508;     // sqrt(64 ln 2)
 constexpr double TABLE_M_MIN = 0x1p-64;
@@ -60,20 +60,23 @@ constexpr double TABLE_TARGET = 1e-12;
 constexpr int32_t FAMILY_BETA = 0;
 constexpr int32_t FAMILY_GAMMA = 1;
 
+// The header's slots. OFF_LO, FAC_LO map the exact lower half's solution S
+// to x = off + fac S; OFF_HI, FAC_HI map the upper half's (1 - S for beta,
+// S for gamma). A bare header has N = 0 and no measured errors.
 enum TableSlot : int32_t {
   TABLE_KIND_TAG = 0,  // TABLE_TAG
   TABLE_FAMILY,        // FAMILY_BETA or FAMILY_GAMMA
   TABLE_A,             // shape a
   TABLE_B,             // shape b (beta)
   TABLE_LNORM,         // ln B(a, b) or ln Gamma(a)
-  TABLE_OFF_LO,        // x = off + fac s for the exact lower half's s = S
+  TABLE_OFF_LO,
   TABLE_FAC_LO,
-  TABLE_OFF_HI,        // and for the upper half's s (1 - S for beta)
+  TABLE_OFF_HI,
   TABLE_FAC_HI,
-  TABLE_N,             // intervals per half (0 in a bare header)
-  TABLE_V0,            // v at the start of the grid
-  TABLE_INV_H,         // intervals per unit of v
-  TABLE_ERR_X,         // measured errors, see above
+  TABLE_N,      // intervals per half
+  TABLE_V0,     // v at the start of the grid
+  TABLE_INV_H,  // intervals per unit of v
+  TABLE_ERR_X,  // the measured errors described above
   TABLE_ERR_U,
   TABLE_ERR_UR,
 };
@@ -100,14 +103,30 @@ MC_HD void inversion_header(int32_t family, double a, double b, double lo, doubl
 // distribution) or S (gamma) with 1 - F(S) = m.
 MC_HD double standard_quantile(const double* h, double m, bool upper) {
   double a = h[TABLE_A], b = h[TABLE_B], ln = h[TABLE_LNORM];
-  if (static_cast<int32_t>(h[TABLE_FAMILY]) == FAMILY_GAMMA) return gamma_solve(a, m, upper, ln);
+  if (static_cast<int32_t>(h[TABLE_FAMILY]) == FAMILY_GAMMA)
+    return gamma_solve(a, m, upper, ln);
   return upper ? beta_solve(b, a, m, ln) : beta_solve(a, b, m, ln);
 }
 
 // The exact quantile at u in (0, 1) of the distribution header h describes.
+// Each half solves its own tail; for beta its value s puts x at distance
+// 1 - s from the other end with an absolute error near 1e-16 in s. Where
+// 1 - s < 1e-3 (x near the other end) and the density exceeds 1, solving
+// for that distance directly, from 1 - m, is the more accurate, and is done.
 MC_HD double inversion_exact(const double* h, double u) {
   bool upper = u > 0.5;
-  double s = standard_quantile(h, upper ? 1.0 - u : u, upper);
+  double m = upper ? 1.0 - u : u;
+  double s = standard_quantile(h, m, upper);
+  bool beta = static_cast<int32_t>(h[TABLE_FAMILY]) == FAMILY_BETA;
+  if (beta && 1.0 - s < 1e-3) {
+    double a = upper ? h[TABLE_B] : h[TABLE_A], b = upper ? h[TABLE_A] : h[TABLE_B];
+    double log_density = (a - 1.0) * vlog(s) + (b - 1.0) * vlog1p(-s) - h[TABLE_LNORM];
+    if (log_density > 0.0) {
+      double other = beta_solve(b, a, 1.0 - m, h[TABLE_LNORM]);
+      return upper ? madd(h[TABLE_FAC_LO], other, h[TABLE_OFF_LO])
+                   : madd(h[TABLE_FAC_HI], other, h[TABLE_OFF_HI]);
+    }
+  }
   return upper ? madd(h[TABLE_FAC_HI], s, h[TABLE_OFF_HI])
                : madd(h[TABLE_FAC_LO], s, h[TABLE_OFF_LO]);
 }
@@ -144,9 +163,9 @@ MC_INLINE double table_quantile(const double* t, double u) {
 }
 
 // out[k] = the quantile at u[k], from the table where it reaches and exactly
-// beyond it; #NUM! where u[k] is not inside (0, 1).
-// t is restrict-qualified (the table is never written while in use) so that
-// gcc may turn the record loads into gathers without an overlap check.
+// beyond it; #NUM! where u[k] is not inside (0, 1). The table is never
+// written while in use, so t is restrict-qualified: gcc then turns the
+// record loads into gathers without an overlap check.
 MC_LOOP void table_block(const double* __restrict__ t, const double* u, double* out,
                          int32_t n) {
   int32_t intervals = static_cast<int32_t>(t[TABLE_N]);
@@ -167,8 +186,7 @@ MC_LOOP void table_block(const double* __restrict__ t, const double* u, double* 
 namespace mc {
 
 constexpr int32_t TABLE_MAX_INTERVALS = 1024;
-constexpr size_t TABLE_MAX_SIZE =
-    TABLE_HEADER + 2 * TABLE_MAX_INTERVALS * TABLE_RECORD;
+constexpr size_t TABLE_MAX_SIZE = TABLE_HEADER + 2 * TABLE_MAX_INTERVALS * TABLE_RECORD;
 
 // Builds the table of kind (a DistKind) with parameters p into out, which has
 // room for TABLE_MAX_SIZE doubles, and returns its length: 0 when the kind has

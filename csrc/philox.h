@@ -36,7 +36,7 @@ constexpr uint32_t WEYL1 = 0xBB67AE85u;
 constexpr double UNIFORM_MAX = 0x1.fffffffffffffp-1;  // 1 - 2^-53
 
 MC_HD double word_to_uniform(uint64_t word) {
-  double u = (static_cast<double>(static_cast<int64_t>(word >> 11)) + 0.5) * 0x1p-53;
+  double u = (u53_to_double(word >> 11) + 0.5) * 0x1p-53;
   return u < UNIFORM_MAX ? u : UNIFORM_MAX;
 }
 
@@ -44,7 +44,8 @@ MC_HD double word_to_uniform(uint64_t word) {
 
 // One Philox4x32-10 block: ten rounds of two 32x32->64 multiplications, with
 // the key bumped by the Weyl constants between rounds.
-MC_HD void philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
+MC_HD void philox4x32_10(const uint32_t ctr[4], const uint32_t key[2],
+                         uint32_t out[4]) {
   using namespace philox_detail;
   uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
   uint32_t k0 = key[0], k1 = key[1];
@@ -85,10 +86,12 @@ namespace philox_detail {
 // becomes one vector multiply of 64-bit lanes (vpmuludq).
 MC_LOOP void uniform_pairs(uint64_t seed, uint32_t stream, uint64_t pair, int32_t count,
                            double* out) {
-  const uint32_t key[2] = {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
+  const uint32_t key[2] = {static_cast<uint32_t>(seed),
+                           static_cast<uint32_t>(seed >> 32)};
   for (int32_t l = 0; l < count; ++l) {
     uint64_t p = pair + static_cast<uint64_t>(l);
-    uint32_t ctr[4] = {static_cast<uint32_t>(p), static_cast<uint32_t>(p >> 32), stream, 0u};
+    uint32_t ctr[4] = {static_cast<uint32_t>(p), static_cast<uint32_t>(p >> 32), stream,
+                       0u};
     uint32_t block[4];
     philox4x32_10(ctr, key, block);
     out[2 * l] = word_to_uniform(static_cast<uint64_t>(block[1]) << 32 | block[0]);

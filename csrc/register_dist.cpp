@@ -27,13 +27,13 @@ using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 constexpr int32_t CHUNK = 4096;
 
 const char* const KIND_NAMES[mc::DIST_COUNT] = {
-    "NORMAL", "LOGNORM",  "LOGNORM2", "UNIFORM",   "TRIANG",
-    "PERT",   "BETAGENERAL", "GAMMA", "EXPON",     "WEIBULL",
-    "BERNOULLI", "BINOMIAL", "POISSON", "DISCRETE", "INTUNIFORM"};
+    "NORMAL",    "LOGNORM",     "LOGNORM2", "UNIFORM",  "TRIANG",
+    "PERT",      "BETAGENERAL", "GAMMA",    "EXPON",    "WEIBULL",
+    "BERNOULLI", "BINOMIAL",    "POISSON",  "DISCRETE", "INTUNIFORM"};
 
 const char* const RULE_NAMES[mc::RULE_COUNT] = {
-    "OK",          "NOT_FINITE", "NOT_POSITIVE", "NEGATIVE",  "ORDER",    "MODE_RANGE",
-    "PROBABILITY", "NOT_INTEGER", "TOO_LARGE",   "NO_WEIGHT", "EMPTY"};
+    "OK",          "NOT_FINITE",  "NOT_POSITIVE", "NEGATIVE",  "ORDER", "MODE_RANGE",
+    "PROBABILITY", "NOT_INTEGER", "TOO_LARGE",    "NO_WEIGHT", "EMPTY"};
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument(message);
@@ -41,7 +41,8 @@ void require(bool ok, const std::string& message) {
 
 uint64_t to_u64(const py::int_& value, const char* name, uint64_t max) {
   bool ok = py::int_(0) <= value && value <= py::int_(max);
-  require(ok, std::string(name) + " must be an integer in [0, " + std::to_string(max) + "]");
+  require(ok, std::string(name) + " must be an integer in [0, " + std::to_string(max) +
+                  "]");
   return value.cast<uint64_t>();
 }
 
@@ -62,9 +63,9 @@ std::vector<double> kind_params(int32_t kind, const std::vector<double>& params)
             "DISCRETE parameters are [m, x_1..x_m, w_1..w_m]");
     return params;
   }
-  require(params.size() == expected, std::string(KIND_NAMES[kind]) + " takes " +
-                                         std::to_string(expected) + " parameters, got " +
-                                         std::to_string(params.size()));
+  require(params.size() == expected,
+          std::string(KIND_NAMES[kind]) + " takes " + std::to_string(expected) +
+              " parameters, got " + std::to_string(params.size()));
   return params;
 }
 
@@ -89,10 +90,13 @@ void check_aux(int32_t kind, const Array& aux) {
 }
 
 py::tuple philox(const std::vector<py::int_>& ctr, const std::vector<py::int_>& key) {
-  require(ctr.size() == 4 && key.size() == 2, "philox4x32_10 takes 4 counter and 2 key words");
+  require(ctr.size() == 4 && key.size() == 2,
+          "philox4x32_10 takes 4 counter and 2 key words");
   uint32_t c[4], k[2], out[4];
-  for (int i = 0; i < 4; ++i) c[i] = static_cast<uint32_t>(to_u64(ctr[i], "a counter word", 0xFFFFFFFFu));
-  for (int i = 0; i < 2; ++i) k[i] = static_cast<uint32_t>(to_u64(key[i], "a key word", 0xFFFFFFFFu));
+  for (int i = 0; i < 4; ++i)
+    c[i] = static_cast<uint32_t>(to_u64(ctr[i], "a counter word", 0xFFFFFFFFu));
+  for (int i = 0; i < 2; ++i)
+    k[i] = static_cast<uint32_t>(to_u64(key[i], "a key word", 0xFFFFFFFFu));
   mc::philox4x32_10(c, k, out);
   return py::make_tuple(out[0], out[1], out[2], out[3]);
 }
@@ -153,7 +157,8 @@ Array build_table(int32_t kind, const std::vector<double>& params) {
   std::vector<double> table(mc::TABLE_MAX_SIZE);
   size_t size = mc::build_table(kind, p.data(), table.data());
   Array out(static_cast<py::ssize_t>(size));
-  std::copy(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(size), out.mutable_data());
+  std::copy(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(size),
+            out.mutable_data());
   return out;
 }
 
@@ -186,8 +191,9 @@ void register_dist(py::module_& m) {
       "table_error",
       [](const Array& table) {
         const double* t = table.data();
-        require(table.size() > mc::TABLE_HEADER && t[mc::TABLE_KIND_TAG] == mc::TABLE_TAG,
-                "not a table from build_table");
+        require(
+            table.size() > mc::TABLE_HEADER && t[mc::TABLE_KIND_TAG] == mc::TABLE_TAG,
+            "not a table from build_table");
         py::dict d;
         d["intervals"] = static_cast<int32_t>(t[mc::TABLE_N]);
         d["x_relative"] = t[mc::TABLE_ERR_X];
@@ -196,13 +202,15 @@ void register_dist(py::module_& m) {
         return d;
       },
       py::arg("table"),
-      "Measured errors of a table: relative in x (of the standardised variable, "
-      "or of its distance to the nearer end in a mirrored half), absolute and "
-      "relative (to min(u, 1 - u)) in u; and its intervals per half.");
-  m.def("dist_kinds", [] { return names(KIND_NAMES, mc::DIST_COUNT); },
-        "Distribution kind ids by name.");
-  m.def("param_rules", [] { return names(RULE_NAMES, mc::RULE_COUNT); },
-        "Parameter rule ids by name (check_params codes modulo the stride).");
+      "Measured errors of a table (see dist_table.h): relative in x (of the "
+      "smaller of S and 1 - S, S standardised), absolute and relative (to "
+      "min(u, 1 - u)) in u; and its intervals per half.");
+  m.def(
+      "dist_kinds", [] { return names(KIND_NAMES, mc::DIST_COUNT); },
+      "Distribution kind ids by name.");
+  m.def(
+      "param_rules", [] { return names(RULE_NAMES, mc::RULE_COUNT); },
+      "Parameter rule ids by name (check_params codes modulo the stride).");
   m.def(
       "param_count",
       [](int32_t kind) {

@@ -1,7 +1,9 @@
 """mcengine: Monte Carlo simulation of spreadsheet risk models.
 
+    from pathlib import Path
     import mcengine
-    result = mcengine.simulate("model.json", iterations=100_000, seed=1)
+    result = mcengine.simulate(Path("model.json"), iterations=100_000,
+                               seed=1)
     result.outputs["npv"].mean
 """
 

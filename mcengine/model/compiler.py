@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from pathlib import Path
 
 from mcengine.model import syntax as ast
 from mcengine.model.builder import OPCODES, ProgramBuilder, Reg
@@ -57,11 +56,13 @@ class CompiledModel:
 
 
 def compile_model(model, limits: ModelLimits | None = None) -> CompiledModel:
-    """Compiles a model given as a dict, JSON text or a path."""
+    """Compiles a model given as a dict, JSON text or a pathlib.Path.
+
+    Text is always read as JSON, never as a file name, so text from a
+    client cannot make the service open files.
+    """
     if isinstance(model, CompiledModel):
         return model
-    if isinstance(model, str) and not model.lstrip().startswith("{"):
-        model = Path(model)
     spec = read_model(model, limits)
     trees = _parse(spec)
     order = _order(spec, trees)

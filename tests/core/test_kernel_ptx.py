@@ -53,6 +53,6 @@ def test_headers_compile_to_ptx(tmp_path):
     done = subprocess.run(
         [nvcc, "-std=c++17", "--ptx", "-I", str(CSRC), str(source),
          "-o", str(ptx)],
-        capture_output=True, text=True, timeout=240)
+        capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr
     assert ".entry sample_kernel" in ptx.read_text()
