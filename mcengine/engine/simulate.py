@@ -30,7 +30,9 @@ from mcengine.model.loader import check_percentiles
 
 DEFAULT_PERCENTILES = (1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0)
 SENSITIVITY_ITERATIONS = 100_000
-BLOCK = 1024
+# A block's registers should stay in a core's L2 cache (1 MiB here).
+REGISTER_BYTES = 1 << 20
+MIN_BLOCK, MAX_BLOCK = 256, 4096
 _POLL_SECONDS = 0.05
 
 
@@ -140,8 +142,17 @@ def _threads(threads: int | None) -> int:
     return threads
 
 
+def block_size(n_regs: int) -> int:
+    """Iterations per block: the largest power of two up to MAX_BLOCK whose
+    register file fits REGISTER_BYTES, and at least MIN_BLOCK."""
+    block = MAX_BLOCK
+    while block > MIN_BLOCK and n_regs * block * 8 > REGISTER_BYTES:
+        block //= 2
+    return block
+
+
 def _run(compiled, iterations, seed, threads, cancel, deadline, progress,
-         first_iteration: int = 0, block: int = BLOCK):
+         first_iteration: int = 0, block: int | None = None):
     budget = 0.0
     if deadline is not None:
         budget = deadline - time.monotonic()
@@ -150,6 +161,7 @@ def _run(compiled, iterations, seed, threads, cancel, deadline, progress,
     kept = min(iterations, SENSITIVITY_ITERATIONS)
     values = np.empty((len(compiled.outputs), iterations))
     inputs = np.empty((len(compiled.inputs), kept))
+    block = block or block_size(compiled.program.n_regs)
     run = _core.Run(compiled.program, values, inputs, seed, first_iteration,
                     iterations, threads, block, kept, budget)
     run.start()
