@@ -30,8 +30,12 @@ RESULTS = ROOT / "bench" / "results"
 
 def run_numpy(n: int) -> dict:
     script = SHARED / "r1_numpy.py"
-    out = subprocess.run([sys.executable, str(script), str(n), "1"],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(script), str(n), "1"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -42,8 +46,9 @@ def run_engine(model: dict, n: int, threads: int) -> tuple[float, dict]:
 
 
 def statistics_only(d: dict) -> dict:
-    return {k: v for k, v in d.items()
-            if k not in ("elapsed_seconds", "threads")}
+    return {
+        k: v for k, v in d.items() if k not in ("elapsed_seconds", "threads")
+    }
 
 
 def agreement(ours: dict, theirs: dict, n: int) -> dict:
@@ -82,15 +87,19 @@ def main() -> None:
         "machine": describe_machine(),
         "best_seconds": best,
         "numpy_seconds_inside_script": times["numpy_inner"],
-        "ratio_vs_numpy": {k: best["numpy"] / v for k, v in best.items()
-                           if k != "numpy"},
+        "ratio_vs_numpy": {
+            k: best["numpy"] / v for k, v in best.items() if k != "numpy"
+        },
         "ratio_vs_numpy_inner": {
-            k: times["numpy_inner"] / v for k, v in best.items()
-            if k != "numpy"},
+            k: times["numpy_inner"] / v
+            for k, v in best.items()
+            if k != "numpy"
+        },
         "iterations_per_second": {k: n / v for k, v in best.items()},
         "identical_for_1_and_all_threads": identical,
         "mean_difference_in_standard_errors": agreement(
-            results[cores], numpy_result, n),
+            results[cores], numpy_result, n
+        ),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "r1.json").write_text(json.dumps(report, indent=2))

@@ -10,15 +10,26 @@ namespace {
 
 int32_t operand_count(int32_t op) {
   switch (op) {
-    case OP_NEG: case OP_NOT: case OP_ABS: case OP_INT: case OP_TRUNC:
-    case OP_SIGN: case OP_SQRT: case OP_EXP: case OP_LN: case OP_LOG10:
+    case OP_NEG:
+    case OP_NOT:
+    case OP_ABS:
+    case OP_INT:
+    case OP_TRUNC:
+    case OP_SIGN:
+    case OP_SQRT:
+    case OP_EXP:
+    case OP_LN:
+    case OP_LOG10:
     case OP_NORM_S_INV:
       return 1;
-    case OP_IF: case OP_NORM_INV:
+    case OP_IF:
+    case OP_NORM_INV:
       return 3;
     case OP_NORM_DIST:
       return 4;
-    case OP_PMT: case OP_PV: case OP_FV:
+    case OP_PMT:
+    case OP_PV:
+    case OP_FV:
       return 5;
     case OP_SAMPLE:
       return 0;  // checked separately: immediates and optional registers
@@ -109,7 +120,8 @@ void Run::start() {
   started_ = true;
   auto now = std::chrono::steady_clock::now();
   auto budget = std::chrono::duration<double>(spec_.deadline_seconds);
-  deadline_ = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(budget);
+  deadline_ =
+      now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(budget);
   int64_t blocks = (spec_.iterations + spec_.block - 1) / spec_.block;
   int64_t count = std::min<int64_t>(spec_.threads, std::max<int64_t>(blocks, 1));
   running_ = static_cast<int32_t>(count);
@@ -143,7 +155,8 @@ void Run::work() {
       int64_t b = next_block_.fetch_add(1);
       int64_t start = b * spec_.block;
       if (start >= spec_.iterations) break;
-      auto count = static_cast<int32_t>(std::min<int64_t>(spec_.block, spec_.iterations - start));
+      auto count = static_cast<int32_t>(
+          std::min<int64_t>(spec_.block, spec_.iterations - start));
       eval_block(view, regs.data(), spec_.block, spec_.first_iteration + start, count,
                  BlockScratch{u.data()});
       store_block(regs, start, count);
@@ -169,7 +182,8 @@ void Run::finish_thread() {
 bool Run::wait(double timeout_seconds) {
   std::unique_lock<std::mutex> lock(mutex_);
   auto budget = std::chrono::duration<double>(std::max(0.0, timeout_seconds));
-  return finished_cv_.wait_for(lock, budget, [this] { return started_ && running_ == 0; });
+  return finished_cv_.wait_for(lock, budget,
+                               [this] { return started_ && running_ == 0; });
 }
 
 RunStatus Run::status() const {

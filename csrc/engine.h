@@ -48,7 +48,7 @@ struct RunSpec {
   int64_t iterations = 0;
   int32_t threads = 1;
   int32_t block = 1024;
-  int64_t kept_inputs = 0;  // iterations whose input values are kept
+  int64_t kept_inputs = 0;        // iterations whose input values are kept
   double deadline_seconds = 0.0;  // from start; <= 0 means none
 };
 

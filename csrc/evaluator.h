@@ -63,7 +63,7 @@ enum Opcode : int32_t {
 
 // Everything a block evaluation needs, as plain pointers.
 struct ProgramView {
-  const int32_t* code;     // n_instr rows of INSTR_WIDTH
+  const int32_t* code;  // n_instr rows of INSTR_WIDTH
   int32_t n_instr;
   const double* aux;       // concatenated auxiliary arrays (tables, discrete)
   const int64_t* aux_off;  // start of auxiliary array i within aux
@@ -75,18 +75,18 @@ struct BlockScratch {
   double* u;  // at least n values
 };
 
-#define MC_UNARY(OPNAME, FN)                                   \
-  case OPNAME: {                                               \
-    const double* a = regs + in[0] * stride;                   \
-    for (int32_t k = 0; k < n; ++k) d[k] = FN(a[k]);           \
-    break;                                                     \
+#define MC_UNARY(OPNAME, FN)                         \
+  case OPNAME: {                                     \
+    const double* a = regs + in[0] * stride;         \
+    for (int32_t k = 0; k < n; ++k) d[k] = FN(a[k]); \
+    break;                                           \
   }
-#define MC_BINARY(OPNAME, FN)                                  \
-  case OPNAME: {                                               \
-    const double* a = regs + in[0] * stride;                   \
-    const double* b = regs + in[1] * stride;                   \
-    for (int32_t k = 0; k < n; ++k) d[k] = FN(a[k], b[k]);     \
-    break;                                                     \
+#define MC_BINARY(OPNAME, FN)                              \
+  case OPNAME: {                                           \
+    const double* a = regs + in[0] * stride;               \
+    const double* b = regs + in[1] * stride;               \
+    for (int32_t k = 0; k < n; ++k) d[k] = FN(a[k], b[k]); \
+    break;                                                 \
   }
 
 MC_HD void eval_sample(const ProgramView& p, const int32_t* in, double* regs,
@@ -101,8 +101,8 @@ MC_HD void eval_sample(const ProgramView& p, const int32_t* in, double* regs,
   sample_block(in[0], params, aux, u, d, n);
 }
 
-MC_HD void eval_wide(int32_t op, const int32_t* in, double* regs,
-                     int64_t stride, int32_t n, double* d) {
+MC_HD void eval_wide(int32_t op, const int32_t* in, double* regs, int64_t stride,
+                     int32_t n, double* d) {
   const double* a = regs + in[0] * stride;
   const double* b = regs + in[1] * stride;
   const double* c = regs + in[2] * stride;

@@ -55,16 +55,13 @@ MC_HD double op_if(double c, double a, double b) {
 }
 
 MC_HD double op_and(double a, double b) {
-  return (is_err(a) || is_err(b)) ? a + b
-                                  : ((a != 0.0 && b != 0.0) ? 1.0 : 0.0);
+  return (is_err(a) || is_err(b)) ? a + b : ((a != 0.0 && b != 0.0) ? 1.0 : 0.0);
 }
 MC_HD double op_or(double a, double b) {
-  return (is_err(a) || is_err(b)) ? a + b
-                                  : ((a != 0.0 || b != 0.0) ? 1.0 : 0.0);
+  return (is_err(a) || is_err(b)) ? a + b : ((a != 0.0 || b != 0.0) ? 1.0 : 0.0);
 }
 MC_HD double op_xor(double a, double b) {
-  return (is_err(a) || is_err(b)) ? a + b
-                                  : (((a != 0.0) != (b != 0.0)) ? 1.0 : 0.0);
+  return (is_err(a) || is_err(b)) ? a + b : (((a != 0.0) != (b != 0.0)) ? 1.0 : 0.0);
 }
 MC_HD double op_not(double a) { return is_err(a) ? a : (a == 0.0 ? 1.0 : 0.0); }
 
@@ -83,17 +80,13 @@ MC_HD double op_sign(double a) {
   return is_err(a) ? a : (a > 0.0 ? 1.0 : (a < 0.0 ? -1.0 : 0.0));
 }
 
-MC_HD double op_sqrt(double a) {
-  return a < 0.0 ? error_value(ERR_NUM) : sqrt(a);
-}
+MC_HD double op_sqrt(double a) { return a < 0.0 ? error_value(ERR_NUM) : sqrt(a); }
 
 MC_HD double op_exp(double a) { return finite_or_num(exp(a)); }
 
 MC_HD double op_ln(double a) { return a <= 0.0 ? error_value(ERR_NUM) : log(a); }
 
-MC_HD double op_log10(double a) {
-  return a <= 0.0 ? error_value(ERR_NUM) : log10(a);
-}
+MC_HD double op_log10(double a) { return a <= 0.0 ? error_value(ERR_NUM) : log10(a); }
 
 MC_HD double op_log(double x, double base) {
   if (is_err(x) || is_err(base)) return x + base;

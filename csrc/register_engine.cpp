@@ -12,7 +12,8 @@ namespace py = pybind11;
 namespace {
 
 template <typename T>
-std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::forcecast>& a) {
+std::vector<T> to_vector(
+    const py::array_t<T, py::array::c_style | py::array::forcecast>& a) {
   return std::vector<T>(a.data(), a.data() + a.size());
 }
 
@@ -21,9 +22,10 @@ using I64 = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
 using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
 std::shared_ptr<mc::Program> make_program(const I32& code, int32_t n_regs,
-                                          const I32& const_regs, const F64& const_values,
-                                          const F64& aux, const I64& aux_off,
-                                          const I32& output_regs, const I32& input_regs) {
+                                          const I32& const_regs,
+                                          const F64& const_values, const F64& aux,
+                                          const I64& aux_off, const I32& output_regs,
+                                          const I32& input_regs) {
   auto p = std::make_shared<mc::Program>();
   p->code = to_vector(code);
   p->n_regs = n_regs;
@@ -64,12 +66,14 @@ double* writable(py::array_t<double>& a, py::ssize_t expected, const char* what)
   return a.mutable_data();
 }
 
-std::unique_ptr<PyRun> make_run(std::shared_ptr<mc::Program> program, py::array_t<double> outputs,
-                                py::array_t<double> inputs, uint64_t seed,
-                                uint64_t first_iteration, int64_t iterations, int32_t threads,
-                                int32_t block, int64_t kept_inputs, double deadline_seconds) {
+std::unique_ptr<PyRun> make_run(std::shared_ptr<mc::Program> program,
+                                py::array_t<double> outputs, py::array_t<double> inputs,
+                                uint64_t seed, uint64_t first_iteration,
+                                int64_t iterations, int32_t threads, int32_t block,
+                                int64_t kept_inputs, double deadline_seconds) {
   if (iterations < 0 || kept_inputs < 0 || kept_inputs > iterations) {
-    throw std::invalid_argument("iterations and kept_inputs must satisfy 0 <= kept <= n");
+    throw std::invalid_argument(
+        "iterations and kept_inputs must satisfy 0 <= kept <= n");
   }
   auto r = std::make_unique<PyRun>();
   r->program = std::move(program);
@@ -79,29 +83,35 @@ std::unique_ptr<PyRun> make_run(std::shared_ptr<mc::Program> program, py::array_
   auto n_in = static_cast<py::ssize_t>(r->program->input_regs.size());
   double* out = writable(r->outputs, n_out * iterations, "outputs");
   double* in = writable(r->inputs, n_in * kept_inputs, "inputs");
-  mc::RunSpec spec{seed, first_iteration, iterations, threads, block, kept_inputs,
-                   deadline_seconds};
+  mc::RunSpec spec{seed,  first_iteration, iterations,      threads,
+                   block, kept_inputs,     deadline_seconds};
   r->run = std::make_unique<mc::Run>(*r->program, spec, out, in);
   return r;
 }
 
 const char* status_name(mc::RunStatus s) {
   switch (s) {
-    case mc::RunStatus::completed: return "completed";
-    case mc::RunStatus::cancelled: return "cancelled";
-    case mc::RunStatus::deadline: return "deadline";
-    case mc::RunStatus::failed: return "failed";
-    default: return "running";
+    case mc::RunStatus::completed:
+      return "completed";
+    case mc::RunStatus::cancelled:
+      return "cancelled";
+    case mc::RunStatus::deadline:
+      return "deadline";
+    case mc::RunStatus::failed:
+      return "failed";
+    default:
+      return "running";
   }
 }
 
 py::dict opcodes() {
   py::dict d;
-  const char* names[] = {"NEG", "ADD", "SUB", "MUL", "DIV", "POW", "EQ", "NE", "LT",
-                         "LE", "IF", "AND", "OR", "XOR", "NOT", "MIN", "MAX", "ABS",
-                         "INT", "TRUNC", "SIGN", "SQRT", "EXP", "LN", "LOG10", "LOG",
-                         "MOD", "ROUND", "PMT", "PV", "FV", "NORM_S_INV", "NORM_INV",
-                         "NORM_DIST", "SAMPLE"};
+  const char* names[] = {"NEG",   "ADD",        "SUB",      "MUL",       "DIV",   "POW",
+                         "EQ",    "NE",         "LT",       "LE",        "IF",    "AND",
+                         "OR",    "XOR",        "NOT",      "MIN",       "MAX",   "ABS",
+                         "INT",   "TRUNC",      "SIGN",     "SQRT",      "EXP",   "LN",
+                         "LOG10", "LOG",        "MOD",      "ROUND",     "PMT",   "PV",
+                         "FV",    "NORM_S_INV", "NORM_INV", "NORM_DIST", "SAMPLE"};
   static_assert(sizeof(names) / sizeof(names[0]) == mc::OP_COUNT, "opcode names");
   for (int32_t i = 0; i < mc::OP_COUNT; ++i) d[names[i]] = i;
   return d;
@@ -123,18 +133,23 @@ void register_engine(py::module_& m) {
   m.def("eval_once", &eval_once, py::arg("program"));
 
   py::class_<PyRun>(m, "Run")
-      .def(py::init(&make_run), py::arg("program"), py::arg("outputs"), py::arg("inputs"),
-           py::arg("seed"), py::arg("first_iteration"), py::arg("iterations"),
-           py::arg("threads"), py::arg("block"), py::arg("kept_inputs"),
-           py::arg("deadline_seconds"))
+      .def(py::init(&make_run), py::arg("program"), py::arg("outputs"),
+           py::arg("inputs"), py::arg("seed"), py::arg("first_iteration"),
+           py::arg("iterations"), py::arg("threads"), py::arg("block"),
+           py::arg("kept_inputs"), py::arg("deadline_seconds"))
       .def("start", [](PyRun& r) { r.run->start(); })
       // The wait touches no Python object, so other Python threads may run.
-      .def("wait", [](PyRun& r, double timeout) {
-        py::gil_scoped_release release;
-        return r.run->wait(timeout);
-      }, py::arg("timeout"))
+      .def(
+          "wait",
+          [](PyRun& r, double timeout) {
+            py::gil_scoped_release release;
+            return r.run->wait(timeout);
+          },
+          py::arg("timeout"))
       .def("cancel", [](PyRun& r) { r.run->cancel(); })
       .def_property_readonly("done", [](const PyRun& r) { return r.run->done(); })
-      .def_property_readonly("status", [](const PyRun& r) { return status_name(r.run->status()); })
-      .def_property_readonly("failure", [](const PyRun& r) { return r.run->failure(); });
+      .def_property_readonly(
+          "status", [](const PyRun& r) { return status_name(r.run->status()); })
+      .def_property_readonly("failure",
+                             [](const PyRun& r) { return r.run->failure(); });
 }

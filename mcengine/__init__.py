@@ -1,10 +1,10 @@
 """mcengine: Monte Carlo simulation of spreadsheet risk models.
 
-    from pathlib import Path
-    import mcengine
-    result = mcengine.simulate(Path("model.json"), iterations=100_000,
-                               seed=1)
-    result.outputs["npv"].mean
+from pathlib import Path
+import mcengine
+result = mcengine.simulate(Path("model.json"), iterations=100_000,
+                           seed=1)
+result.outputs["npv"].mean
 """
 
 from mcengine._version import __version__

@@ -22,5 +22,6 @@ class Limits:
     max_values: int = 200_000_000
 
     def model_limits(self) -> ModelLimits:
-        return ModelLimits(self.max_cells, self.max_formula_chars,
-                           self.max_outputs)
+        return ModelLimits(
+            self.max_cells, self.max_formula_chars, self.max_outputs
+        )

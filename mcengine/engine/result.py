@@ -87,5 +87,5 @@ class Result:
 
 
 def _percentile_key(p: float) -> str:
-    """"5" for 5.0, "2.5" for 2.5: the key other tools read."""
+    """ "5" for 5.0, "2.5" for 2.5: the key other tools read."""
     return f"{p:g}"

@@ -44,10 +44,18 @@ class DeadlineExceeded(Cancelled):
     """The run passed its deadline before it finished."""
 
 
-def simulate(model, *, iterations: int = 10_000, seed: int | None = None,
-             percentiles=None, threads: int | None = None, cancel=None,
-             deadline: float | None = None, progress=None,
-             limits: Limits | None = None) -> Result:
+def simulate(
+    model,
+    *,
+    iterations: int = 10_000,
+    seed: int | None = None,
+    percentiles=None,
+    threads: int | None = None,
+    cancel=None,
+    deadline: float | None = None,
+    progress=None,
+    limits: Limits | None = None,
+) -> Result:
     """Runs `model` for `iterations` and returns its statistics.
 
     model: a dict, JSON text, a path, or a CompiledModel. seed: an integer
@@ -66,18 +74,31 @@ def simulate(model, *, iterations: int = 10_000, seed: int | None = None,
     seed = _seed(seed)
     threads = _threads(threads)
     started = time.perf_counter()
-    values, inputs = _run(compiled, iterations, seed, threads, cancel,
-                          deadline, progress)
-    outputs = summarise(compiled.outputs, values, compiled.inputs, inputs,
-                        chosen, threads)
-    return Result(iterations=iterations, seed=seed, threads=threads,
-                  elapsed_seconds=time.perf_counter() - started,
-                  sensitivity_iterations=inputs.shape[1], outputs=outputs)
+    values, inputs = _run(
+        compiled, iterations, seed, threads, cancel, deadline, progress
+    )
+    outputs = summarise(
+        compiled.outputs, values, compiled.inputs, inputs, chosen, threads
+    )
+    return Result(
+        iterations=iterations,
+        seed=seed,
+        threads=threads,
+        elapsed_seconds=time.perf_counter() - started,
+        sensitivity_iterations=inputs.shape[1],
+        outputs=outputs,
+    )
 
 
-def sample(model, *, iterations: int, seed: int, first_iteration: int = 0,
-           threads: int | None = None,
-           limits: Limits | None = None) -> dict[str, np.ndarray]:
+def sample(
+    model,
+    *,
+    iterations: int,
+    seed: int,
+    first_iteration: int = 0,
+    threads: int | None = None,
+    limits: Limits | None = None,
+) -> dict[str, np.ndarray]:
     """The values of every output, iteration by iteration.
 
     Iteration i of the result is iteration first_iteration + i of the
@@ -88,8 +109,16 @@ def sample(model, *, iterations: int, seed: int, first_iteration: int = 0,
     _check_iterations(iterations, limits)
     compiled = compile_model(model, limits.model_limits())
     _check_values(compiled, iterations, limits)
-    values, _ = _run(compiled, iterations, _seed(seed), _threads(threads),
-                     None, None, None, first_iteration=first_iteration)
+    values, _ = _run(
+        compiled,
+        iterations,
+        _seed(seed),
+        _threads(threads),
+        None,
+        None,
+        None,
+        first_iteration=first_iteration,
+    )
     return dict(zip(compiled.outputs, values))
 
 
@@ -97,19 +126,23 @@ def _check_iterations(iterations, limits: Limits) -> None:
     if isinstance(iterations, bool) or not isinstance(iterations, int):
         raise ModelError.single("iterations", "must be a whole number")
     if iterations < 1:
-        raise ModelError.single("iterations", f"must be at least 1, got "
-                                f"{iterations}")
+        raise ModelError.single(
+            "iterations", f"must be at least 1, got {iterations}"
+        )
     if iterations > limits.max_iterations:
-        raise LimitError("iterations", limits.max_iterations, iterations,
-                         "iteration count")
+        raise LimitError(
+            "iterations", limits.max_iterations, iterations, "iteration count"
+        )
 
 
-def _check_values(compiled: CompiledModel, iterations: int,
-                  limits: Limits) -> None:
+def _check_values(
+    compiled: CompiledModel, iterations: int, limits: Limits
+) -> None:
     values = iterations * len(compiled.outputs)
     if values > limits.max_values:
-        raise LimitError("iterations", limits.max_values, values,
-                         "iterations times outputs")
+        raise LimitError(
+            "iterations", limits.max_values, values, "iterations times outputs"
+        )
 
 
 def _percentiles(percentiles, compiled: CompiledModel) -> list[float]:
@@ -117,28 +150,35 @@ def _percentiles(percentiles, compiled: CompiledModel) -> list[float]:
         return list(compiled.percentiles or DEFAULT_PERCENTILES)
     problems = check_percentiles(list(percentiles))
     if problems:
-        raise ModelError.single(f"percentiles{problems[0][0]}",
-                                problems[0][1])
+        raise ModelError.single(f"percentiles{problems[0][0]}", problems[0][1])
     return [float(p) for p in percentiles]
 
 
 def _seed(seed: int | None) -> int:
     if seed is None:
         return secrets.randbits(63)
-    if isinstance(seed, bool) or not isinstance(seed, int) \
-            or not 0 <= seed < 2**64:
-        raise ModelError.single("seed", f"must be a whole number in "
-                                f"[0, 2**64), got {seed!r}")
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, int)
+        or not 0 <= seed < 2**64
+    ):
+        raise ModelError.single(
+            "seed", f"must be a whole number in [0, 2**64), got {seed!r}"
+        )
     return seed
 
 
 def _threads(threads: int | None) -> int:
     if threads is None or threads == 0:
         return os.cpu_count() or 1
-    if isinstance(threads, bool) or not isinstance(threads, int) \
-            or threads < 0:
-        raise ModelError.single("threads", f"must be a whole number >= 0, "
-                                f"got {threads!r}")
+    if (
+        isinstance(threads, bool)
+        or not isinstance(threads, int)
+        or threads < 0
+    ):
+        raise ModelError.single(
+            "threads", f"must be a whole number >= 0, got {threads!r}"
+        )
     return threads
 
 
@@ -151,8 +191,17 @@ def block_size(n_regs: int) -> int:
     return block
 
 
-def _run(compiled, iterations, seed, threads, cancel, deadline, progress,
-         first_iteration: int = 0, block: int | None = None):
+def _run(
+    compiled,
+    iterations,
+    seed,
+    threads,
+    cancel,
+    deadline,
+    progress,
+    first_iteration: int = 0,
+    block: int | None = None,
+):
     budget = 0.0
     if deadline is not None:
         budget = deadline - time.monotonic()
@@ -162,8 +211,18 @@ def _run(compiled, iterations, seed, threads, cancel, deadline, progress,
     values = np.empty((len(compiled.outputs), iterations))
     inputs = np.empty((len(compiled.inputs), kept))
     block = block or block_size(compiled.program.n_regs)
-    run = _core.Run(compiled.program, values, inputs, seed, first_iteration,
-                    iterations, threads, block, kept, budget)
+    run = _core.Run(
+        compiled.program,
+        values,
+        inputs,
+        seed,
+        first_iteration,
+        iterations,
+        threads,
+        block,
+        kept,
+        budget,
+    )
     run.start()
     while not run.wait(_POLL_SECONDS):
         if cancel is not None and cancel.is_set():

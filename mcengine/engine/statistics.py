@@ -19,16 +19,22 @@ from mcengine.engine.result import Histogram, OutputStats
 HISTOGRAM_BINS = 50
 
 
-def summarise(names: list[str], values: np.ndarray, input_names: list[str],
-              inputs: np.ndarray, percentiles: list[float],
-              threads: int) -> dict[str, OutputStats]:
+def summarise(
+    names: list[str],
+    values: np.ndarray,
+    input_names: list[str],
+    inputs: np.ndarray,
+    percentiles: list[float],
+    threads: int,
+) -> dict[str, OutputStats]:
     """Statistics of each row of `values`; rows are reordered in place."""
     workers = max(1, min(threads, len(names)))
     inner = max(1, threads // len(names)) if names else 1
 
     def one(i: int) -> OutputStats:
-        return _describe(names[i], values[i], input_names, inputs,
-                         percentiles, inner)
+        return _describe(
+            names[i], values[i], input_names, inputs, percentiles, inner
+        )
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         stats = list(pool.map(one, range(len(names))))
@@ -42,13 +48,23 @@ def _describe(name, row, input_names, inputs, percentiles, threads):
         prefix = np.array(row[:kept])
         rho = _core.spearman(inputs, prefix, threads)
         sensitivity = dict(zip(input_names, (float(r) for r in rho)))
-    d = _core.describe(row, percentiles, HISTOGRAM_BINS, threads,
-                       in_place=True)
+    d = _core.describe(
+        row, percentiles, HISTOGRAM_BINS, threads, in_place=True
+    )
     return OutputStats(
-        name=name, mean=d["mean"], std=d["std"], min=d["min"],
-        max=d["max"], skewness=d["skewness"], kurtosis=d["kurtosis"],
-        sem=d["sem"], valid=int(d["valid"]), errors=int(d["errors"]),
+        name=name,
+        mean=d["mean"],
+        std=d["std"],
+        min=d["min"],
+        max=d["max"],
+        skewness=d["skewness"],
+        kurtosis=d["kurtosis"],
+        sem=d["sem"],
+        valid=int(d["valid"]),
+        errors=int(d["errors"]),
         percentiles=dict(zip(percentiles, d["percentiles"])),
-        histogram=Histogram([float(e) for e in d["edges"]],
-                            [int(c) for c in d["counts"]]),
-        sensitivity=sensitivity)
+        histogram=Histogram(
+            [float(e) for e in d["edges"]], [int(c) for c in d["counts"]]
+        ),
+        sensitivity=sensitivity,
+    )

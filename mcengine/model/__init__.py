@@ -4,5 +4,11 @@ from mcengine.model.compiler import CompiledModel, compile_model
 from mcengine.model.errors import LimitError, ModelError, Violation
 from mcengine.model.loader import ModelLimits
 
-__all__ = ["CompiledModel", "LimitError", "ModelError", "ModelLimits",
-           "Violation", "compile_model"]
+__all__ = [
+    "CompiledModel",
+    "LimitError",
+    "ModelError",
+    "ModelLimits",
+    "Violation",
+    "compile_model",
+]

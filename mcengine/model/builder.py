@@ -17,8 +17,15 @@ OPCODES: dict[str, int] = _core.opcodes()
 WIDTH: int = _core.INSTR_WIDTH
 
 # Excel's error values and the codes of csrc/mc_defs.h.
-ERROR_CODES = {"#NULL!": 1, "#DIV/0!": 2, "#VALUE!": 3, "#REF!": 4,
-               "#NAME?": 5, "#NUM!": 6, "#N/A": 7}
+ERROR_CODES = {
+    "#NULL!": 1,
+    "#DIV/0!": 2,
+    "#VALUE!": 3,
+    "#REF!": 4,
+    "#NAME?": 5,
+    "#NUM!": 6,
+    "#N/A": 7,
+}
 ERROR_NAMES = {code: name for name, code in ERROR_CODES.items()}
 
 
@@ -29,7 +36,7 @@ def error_value(name: str) -> float:
 
 
 def error_name(value: float) -> str | None:
-    """"#DIV/0!" for the NaN of that error, None for a number."""
+    """ "#DIV/0!" for the NaN of that error, None for a number."""
     if value == value:
         return None
     bits = struct.unpack("<Q", struct.pack("<d", value))[0]
@@ -108,14 +115,21 @@ class ProgramBuilder:
         self.aux.append(array)
         return len(self.aux) - 1
 
-    def sample(self, kind: int, stream: int, params: list[Reg],
-               aux_index: int, where: tuple[str, int, object]) -> Reg:
+    def sample(
+        self,
+        kind: int,
+        stream: int,
+        params: list[Reg],
+        aux_index: int,
+        where: tuple[str, int, object],
+    ) -> Reg:
         dst = Reg(self.new_register(), True)
         slots = [r.index for r in params] + [-1] * (4 - len(params))
         row = [OPCODES["SAMPLE"], dst.index, kind, stream, aux_index, *slots]
         self.rows.append(row + [0] * (WIDTH - len(row)))
         self.reads.append([(5 + i, r.index) for i, r in enumerate(params)])
         cell, pos, spec = where
-        self.samples.append(Sample(len(self.rows) - 1, cell, pos, spec,
-                                   list(params)))
+        self.samples.append(
+            Sample(len(self.rows) - 1, cell, pos, spec, list(params))
+        )
         return dst

@@ -12,11 +12,21 @@ from __future__ import annotations
 import difflib
 
 from mcengine.model import syntax as ast
-from mcengine.model.builder import (ArrayValue, ProgramBuilder, Reg,
-                                    TextValue, error_value)
+from mcengine.model.builder import (
+    ArrayValue,
+    ProgramBuilder,
+    Reg,
+    TextValue,
+    error_value,
+)
 from mcengine.model.distributions import DISTRIBUTIONS, discrete_aux
-from mcengine.model.functions import (CONSTANTS, SIMPLE, VARIADIC, CallError,
-                                      supported_functions)
+from mcengine.model.functions import (
+    CONSTANTS,
+    SIMPLE,
+    VARIADIC,
+    CallError,
+    supported_functions,
+)
 from mcengine.model.names import key
 
 
@@ -31,8 +41,14 @@ class CellError(ValueError):
 
 Value = Reg | TextValue | ArrayValue
 
-_COMPARE = {"=": ("EQ", False), "<>": ("NE", False), "<": ("LT", False),
-            "<=": ("LE", False), ">": ("LT", True), ">=": ("LE", True)}
+_COMPARE = {
+    "=": ("EQ", False),
+    "<>": ("NE", False),
+    "<": ("LT", False),
+    "<=": ("LE", False),
+    ">": ("LT", True),
+    ">=": ("LE", True),
+}
 _ARITHMETIC = {"+": "ADD", "-": "SUB", "*": "MUL", "/": "DIV", "^": "POW"}
 
 
@@ -45,8 +61,9 @@ def known_names() -> list[str]:
 def closest(name: str) -> str:
     names = known_names()
     upper = {n.upper(): n for n in names}
-    found = difflib.get_close_matches(name.upper(), list(upper), n=3,
-                                      cutoff=0.6)
+    found = difflib.get_close_matches(
+        name.upper(), list(upper), n=3, cutoff=0.6
+    )
     if not found:
         return ""
     return "; closest supported: " + ", ".join(upper[f] for f in found)
@@ -79,8 +96,11 @@ class CellCompiler:
             return value
         if isinstance(value, TextValue):
             return self.b.constant(text_to_number(value.text))
-        raise CellError(node.pos, "an array constant can only be an "
-                        "argument of a function that takes a list")
+        raise CellError(
+            node.pos,
+            "an array constant can only be an "
+            "argument of a function that takes a list",
+        )
 
     def visit_Number(self, node: ast.Number) -> Value:
         return self.b.constant(node.value)
@@ -103,8 +123,9 @@ class CellCompiler:
     def visit_Name(self, node: ast.Name) -> Value:
         found = self.values.get(key(node.name))
         if found is None:
-            raise CellError(node.pos, f"'{node.name}' is not a cell of this "
-                            "model")
+            raise CellError(
+                node.pos, f"'{node.name}' is not a cell of this model"
+            )
         return found
 
     def visit_Unary(self, node: ast.Unary) -> Value:
@@ -121,32 +142,45 @@ class CellCompiler:
             return self.concatenate(node, left, right)
         if node.op in _COMPARE:
             return self.compare(node, left, right)
-        operands = [self.coerce(left, node.left),
-                    self.coerce(right, node.right)]
+        operands = [
+            self.coerce(left, node.left),
+            self.coerce(right, node.right),
+        ]
         return self.b.emit(_ARITHMETIC[node.op], operands)
 
-    def concatenate(self, node: ast.Binary, left: Value,
-                    right: Value) -> Value:
+    def concatenate(
+        self, node: ast.Binary, left: Value, right: Value
+    ) -> Value:
         texts = [as_text(v, self.b) for v in (left, right)]
         if None in texts:
-            raise CellError(node.pos, "'&' joins text known when the model "
-                            "is compiled; per-iteration text is not "
-                            "supported")
+            raise CellError(
+                node.pos,
+                "'&' joins text known when the model "
+                "is compiled; per-iteration text is not "
+                "supported",
+            )
         return TextValue(texts[0] + texts[1])
 
     def compare(self, node: ast.Binary, left: Value, right: Value) -> Value:
         if isinstance(left, TextValue) and isinstance(right, TextValue):
-            return self.b.constant(compare_text(node.op, left.text,
-                                                right.text))
+            return self.b.constant(
+                compare_text(node.op, left.text, right.text)
+            )
         if isinstance(left, TextValue) or isinstance(right, TextValue):
             # Excel orders every number before every text.
             number_first = isinstance(right, TextValue)
-            return self.b.constant(compare_text(
-                node.op, "0" if number_first else "1",
-                "1" if number_first else "0"))
+            return self.b.constant(
+                compare_text(
+                    node.op,
+                    "0" if number_first else "1",
+                    "1" if number_first else "0",
+                )
+            )
         op, swap = _COMPARE[node.op]
-        operands = [self.coerce(left, node.left),
-                    self.coerce(right, node.right)]
+        operands = [
+            self.coerce(left, node.left),
+            self.coerce(right, node.right),
+        ]
         return self.b.emit(op, operands[::-1] if swap else operands)
 
     def visit_Call(self, node: ast.Call) -> Value:
@@ -163,8 +197,9 @@ class CellCompiler:
                 return self.b.constant(CONSTANTS[name])
         except CallError as exc:
             raise CellError(node.pos, f"{node.name}: {exc}") from None
-        raise CellError(node.pos, f"unknown function '{node.name}'"
-                        + closest(node.name))
+        raise CellError(
+            node.pos, f"unknown function '{node.name}'" + closest(node.name)
+        )
 
     def check_count(self, n: int, low: int, high: int) -> None:
         if low <= n <= high:
@@ -201,9 +236,12 @@ class CellCompiler:
         arrays = []
         for arg, label in zip(node.args, ("values", "weights")):
             if not isinstance(arg, ast.Array) or not all(
-                    isinstance(e, ast.Number) for e in arg.elements()):
-                raise CallError(f"{label} must be an array constant of "
-                                "numbers, such as {1,2,3}")
+                isinstance(e, ast.Number) for e in arg.elements()
+            ):
+                raise CallError(
+                    f"{label} must be an array constant of "
+                    "numbers, such as {1,2,3}"
+                )
             arrays.append([e.value for e in arg.elements()])
         try:
             return discrete_aux(*arrays)
@@ -225,8 +263,11 @@ def as_text(value: Value, builder: ProgramBuilder) -> str | None:
     if isinstance(value, TextValue):
         return value.text
     if isinstance(value, Reg) and not value.varying:
-        index = builder.const_regs.index(value.index) \
-            if value.index in builder.const_regs else -1
+        index = (
+            builder.const_regs.index(value.index)
+            if value.index in builder.const_regs
+            else -1
+        )
         if index >= 0:
             number = builder.const_values[index]
             return f"{number:.15g}"
@@ -235,6 +276,12 @@ def as_text(value: Value, builder: ProgramBuilder) -> str | None:
 
 def compare_text(op: str, left: str, right: str) -> float:
     a, b = left.upper(), right.upper()
-    results = {"=": a == b, "<>": a != b, "<": a < b, "<=": a <= b,
-               ">": a > b, ">=": a >= b}
+    results = {
+        "=": a == b,
+        "<>": a != b,
+        "<": a < b,
+        "<=": a <= b,
+        ">": a > b,
+        ">=": a >= b,
+    }
     return 1.0 if results[op] else 0.0

@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from mcengine.model import syntax as ast
 from mcengine.model.builder import OPCODES, ProgramBuilder, Reg
 from mcengine.model.codegen import CellCompiler, CellError
-from mcengine.model.distributions import (DISTRIBUTIONS, parameter_error,
-                                          table_for)
+from mcengine.model.distributions import (
+    DISTRIBUTIONS,
+    parameter_error,
+    table_for,
+)
 from mcengine.model.errors import ModelError, Violation
 from mcengine.model.graph import dependency_order, find_cycles
 from mcengine.model.loader import ModelLimits, ModelSpec, read_model
@@ -127,15 +130,20 @@ def _order(spec: ModelSpec, trees: dict[str, ast.Node]) -> list[str]:
         for ref in sorted(_references(tree), key=lambda r: r.pos):
             target = by_key.get(key(ref.name))
             if target is None:
-                violations.append(Violation(
-                    f"cells.{name}", f"position {ref.pos}: '{ref.name}' is "
-                    "not a cell of this model" + _near(ref.name, by_key)))
+                violations.append(
+                    Violation(
+                        f"cells.{name}",
+                        f"position {ref.pos}: '{ref.name}' is "
+                        "not a cell of this model" + _near(ref.name, by_key),
+                    )
+                )
             else:
                 deps[name].append(target)
     for cycle in find_cycles(deps):
         path = " -> ".join(cycle + [cycle[0]])
-        violations.append(Violation(
-            f"cells.{cycle[0]}", f"circular reference: {path}"))
+        violations.append(
+            Violation(f"cells.{cycle[0]}", f"circular reference: {path}")
+        )
     if violations:
         raise ModelError(violations)
     return dependency_order(deps)
@@ -149,8 +157,11 @@ def _near(name: str, by_key: dict[str, str]) -> str:
 def _number_inputs(spec, trees):
     streams, names = {}, []
     for name in spec.cells:
-        calls = [n for n in _preorder(trees[name])
-                 if isinstance(n, ast.Call) and n.key in DISTRIBUTIONS]
+        calls = [
+            n
+            for n in _preorder(trees[name])
+            if isinstance(n, ast.Call) and n.key in DISTRIBUTIONS
+        ]
         for k, call in enumerate(calls, start=1):
             streams[(key(name), call.pos)] = len(names)
             names.append(name if k == 1 else f"{name}#{k}")
@@ -189,9 +200,13 @@ class _Emitter:
         for i, name in enumerate(self.spec.outputs):
             value = self.cells.values[key(name)]
             if not isinstance(value, Reg):
-                self.violations.append(Violation(
-                    f"outputs[{i}]", f"'{name}' holds text or an array; an "
-                    "output must be a number"))
+                self.violations.append(
+                    Violation(
+                        f"outputs[{i}]",
+                        f"'{name}' holds text or an array; an "
+                        "output must be a number",
+                    )
+                )
                 continue
             regs.append(value.index)
         return regs
@@ -206,19 +221,22 @@ class _Emitter:
         inputs = [s_row[1] for s_row in self.sample_rows()]
         allocation = allocate(b, varying, constants, outputs, inputs)
         return CompiledModel(
-            name=self.spec.name, inputs=list(self.input_names),
+            name=self.spec.name,
+            inputs=list(self.input_names),
             outputs=list(self.spec.outputs),
             percentiles=self.spec.percentiles,
             cell_count=len(self.spec.cells),
             instruction_count=allocation.n_body,
-            program=allocation.program)
+            program=allocation.program,
+        )
 
     def varying_rows(self) -> list[bool]:
         varying_regs: set[int] = set()
         flags = []
         for row, reads in zip(self.builder.rows, self.builder.reads):
             v = row[0] == OPCODES["SAMPLE"] or any(
-                r in varying_regs for _, r in reads)
+                r in varying_regs for _, r in reads
+            )
             if v:
                 varying_regs.add(row[1])
             flags.append(v)
@@ -231,15 +249,17 @@ class _Emitter:
 
     def check_samples(self, constants: dict[int, float]) -> None:
         for s in self.builder.samples:
-            if not s.params or any(p.index not in constants
-                                   for p in s.params):
+            if not s.params or any(p.index not in constants for p in s.params):
                 continue
             values = [constants[p.index] for p in s.params]
             problem = parameter_error(s.spec, values)
             if problem:
-                self.violations.append(Violation(
-                    f"cells.{s.cell}",
-                    f"position {s.pos}: {s.spec.name}: {problem}"))
+                self.violations.append(
+                    Violation(
+                        f"cells.{s.cell}",
+                        f"position {s.pos}: {s.spec.name}: {problem}",
+                    )
+                )
                 continue
             table = table_for(s.spec, values)
             if table is not None:

@@ -51,8 +51,12 @@ _CATALOGUE = [
     ("UNIFORM", "RiskUniform", ("min", "max"), False),
     ("TRIANG", "RiskTriang", ("min", "mode", "max"), False),
     ("PERT", "RiskPert", ("min", "mode", "max"), False),
-    ("BETAGENERAL", "RiskBetaGeneral", ("alpha1", "alpha2", "min", "max"),
-     False),
+    (
+        "BETAGENERAL",
+        "RiskBetaGeneral",
+        ("alpha1", "alpha2", "min", "max"),
+        False,
+    ),
     ("GAMMA", "RiskGamma", ("alpha", "beta"), False),
     ("EXPON", "RiskExpon", ("beta",), False),
     ("WEIBULL", "RiskWeibull", ("alpha", "beta"), False),
@@ -64,10 +68,12 @@ _CATALOGUE = [
 ]
 
 
-def _spec(kind: str, name: str, params: tuple[str, ...],
-          discrete: bool) -> DistSpec:
-    spec = DistSpec(name, _KINDS[kind], params, discrete,
-                    array_params=kind == "DISCRETE")
+def _spec(
+    kind: str, name: str, params: tuple[str, ...], discrete: bool
+) -> DistSpec:
+    spec = DistSpec(
+        name, _KINDS[kind], params, discrete, array_params=kind == "DISCRETE"
+    )
     count = _core.param_count(spec.kind)
     if not spec.array_params and count != len(params):
         message = f"{name}: the core takes {count} parameters"
@@ -107,8 +113,7 @@ def _name(spec: DistSpec, index: int, count: int) -> str:
     return f"weight {index - count}"
 
 
-def parameter_error(spec: DistSpec,
-                    values: Sequence[float]) -> str | None:
+def parameter_error(spec: DistSpec, values: Sequence[float]) -> str | None:
     """Why `values` are not valid parameters of `spec`, or None if they are.
 
     The message names the parameter and its value, e.g. "sd must be
@@ -127,19 +132,24 @@ def parameter_error(spec: DistSpec,
     return _message(spec, rule, index, params)
 
 
-def _message(spec: DistSpec, rule: str, index: int,
-             params: list[float]) -> str:
+def _message(
+    spec: DistSpec, rule: str, index: int, params: list[float]
+) -> str:
     count = len(params) // 2 if spec.array_params else 0
     name, value = _name(spec, index, count), params[index]
     got = f"got {_text(value)}"
     if rule == "ORDER":
         hi = spec.params.index("max")
-        return (f"min must not exceed max, got min={_text(value)}, "
-                f"max={_text(params[hi])}")
+        return (
+            f"min must not exceed max, got min={_text(value)}, "
+            f"max={_text(params[hi])}"
+        )
     if rule == "MODE_RANGE":
-        low, mode, high = (_text(v) for v in params[index - 1:index + 2])
-        return (f"mode must lie between min and max, got min={low}, "
-                f"mode={mode}, max={high}")
+        low, mode, high = (_text(v) for v in params[index - 1 : index + 2])
+        return (
+            f"mode must lie between min and max, got min={low}, "
+            f"mode={mode}, max={high}"
+        )
     if rule == "TOO_LARGE":
         limit = _text(_core.param_limit(spec.kind, index))
         if spec.kind == _KINDS["INTUNIFORM"]:
@@ -157,8 +167,9 @@ def _message(spec: DistSpec, rule: str, index: int,
     return simple[rule]
 
 
-def discrete_aux(values: Sequence[float],
-                 weights: Sequence[float]) -> np.ndarray:
+def discrete_aux(
+    values: Sequence[float], weights: Sequence[float]
+) -> np.ndarray:
     """The core's array for RiskDiscrete(values, weights).
 
     Checks the arrays (same length, not empty, finite, weights not negative
@@ -181,28 +192,33 @@ def discrete_aux(values: Sequence[float],
 
 def _check_discrete(x: np.ndarray, w: np.ndarray) -> None:
     if x.size != w.size:
-        message = (f"values and weights must have the same number of "
-                   f"elements, got {x.size} and {w.size}")
+        message = (
+            f"values and weights must have the same number of "
+            f"elements, got {x.size} and {w.size}"
+        )
         raise ValueError(message)
     if x.size == 0:
         raise ValueError("values must not be empty")
     for label, array in (("value", x), ("weight", w)):
         bad = np.flatnonzero(~np.isfinite(array))
         if bad.size:
-            message = (f"{label} {bad[0] + 1} must be a finite number, "
-                       f"got {_text(array[bad[0]])}")
+            message = (
+                f"{label} {bad[0] + 1} must be a finite number, "
+                f"got {_text(array[bad[0]])}"
+            )
             raise ValueError(message)
     negative = np.flatnonzero(w < 0)
     if negative.size:
-        message = (f"weight {negative[0] + 1} must not be negative, "
-                   f"got {_text(w[negative[0]])}")
+        message = (
+            f"weight {negative[0] + 1} must not be negative, "
+            f"got {_text(w[negative[0]])}"
+        )
         raise ValueError(message)
     if not np.any(w > 0):
         raise ValueError("weights must not all be 0")
 
 
-def table_for(spec: DistSpec,
-              values: Sequence[float]) -> np.ndarray | None:
+def table_for(spec: DistSpec, values: Sequence[float]) -> np.ndarray | None:
     """The inversion table for constant, valid parameters `values`, or None.
 
     None when the kind has no table (only RiskPert, RiskBetaGeneral and

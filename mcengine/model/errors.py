@@ -31,7 +31,7 @@ class ModelError(ValueError):
         super().__init__("; ".join(str(v) for v in self.violations))
 
     @classmethod
-    def single(cls, field: str, description: str) -> "ModelError":
+    def single(cls, field: str, description: str) -> ModelError:
         return cls([Violation(field, description)])
 
 

@@ -10,8 +10,8 @@ defaults. Names are matched without regard to case; Excel's legacy names
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from mcengine.model.builder import ProgramBuilder, Reg
 
@@ -76,6 +76,7 @@ def _chain(op: str) -> Callable:
         for reg in args[1:]:
             acc = b.emit(op, [acc, reg])
         return acc
+
     return emit
 
 
@@ -87,6 +88,7 @@ def _logical(op: str) -> Callable:
         if len(args) == 1:
             return b.emit(op, [args[0], args[0]])
         return chain(b, args)
+
     return emit
 
 
@@ -108,8 +110,9 @@ def _npv(b: ProgramBuilder, args: list[Reg]) -> Reg:
 
 def _norm_s_dist(b: ProgramBuilder, args: list[Reg]) -> Reg:
     z, cumulative = args
-    return b.emit("NORM_DIST", [z, b.constant(0.0), b.constant(1.0),
-                                cumulative])
+    return b.emit(
+        "NORM_DIST", [z, b.constant(0.0), b.constant(1.0), cumulative]
+    )
 
 
 def _product(b: ProgramBuilder, args: list[Reg]) -> Reg:

@@ -26,7 +26,7 @@ def find_cycles(deps: dict[str, list[str]]) -> list[list[str]]:
                 path.pop()
                 state[cell] = 2
             elif state.get(child) == 1:
-                cycles.append(path[path.index(child):])
+                cycles.append(path[path.index(child) :])
             elif not state.get(child):
                 state[child] = 1
                 path.append(child)

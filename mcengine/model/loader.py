@@ -20,8 +20,14 @@ from pathlib import Path
 from mcengine.model.errors import LimitError, ModelError, Violation
 from mcengine.model.names import key, name_problem
 
-_KNOWN_KEYS = {"name", "cells", "outputs", "percentiles", "correlations",
-               "description"}
+_KNOWN_KEYS = {
+    "name",
+    "cells",
+    "outputs",
+    "percentiles",
+    "correlations",
+    "description",
+}
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,10 @@ def _as_dict(model) -> dict:
             model = json.loads(model)
         except json.JSONDecodeError as exc:
             raise ModelError.single(
-                "model", f"not valid JSON: {exc.msg} at line {exc.lineno} "
-                f"column {exc.colno}") from None
+                "model",
+                f"not valid JSON: {exc.msg} at line {exc.lineno} "
+                f"column {exc.colno}",
+            ) from None
     if not isinstance(model, dict):
         raise ModelError.single("model", "a model is a JSON object")
     return model
@@ -69,7 +77,9 @@ def _read_file(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError.single("model", f"cannot read {path}: {exc}") from None
+        raise ModelError.single(
+            "model", f"cannot read {path}: {exc}"
+        ) from None
 
 
 class _Checker:
@@ -84,11 +94,17 @@ class _Checker:
     def spec(self) -> ModelSpec:
         self.check_limits()
         for extra in sorted(set(self.data) - _KNOWN_KEYS):
-            self.add(extra, "unknown key; a model has "
-                     + ", ".join(sorted(_KNOWN_KEYS - {"description"})))
+            self.add(
+                extra,
+                "unknown key; a model has "
+                + ", ".join(sorted(_KNOWN_KEYS - {"description"})),
+            )
         if "correlations" in self.data:
-            self.add("correlations", "correlated inputs are not supported "
-                     "by this version of the engine")
+            self.add(
+                "correlations",
+                "correlated inputs are not supported "
+                "by this version of the engine",
+            )
         cells = self.cells()
         outputs = self.outputs(cells)
         percentiles = self.percentiles()
@@ -103,17 +119,32 @@ class _Checker:
         cells = self.data.get("cells")
         outputs = self.data.get("outputs")
         if isinstance(cells, dict) and len(cells) > self.limits.max_cells:
-            raise LimitError("cells", self.limits.max_cells, len(cells),
-                             "cell count")
-        if isinstance(outputs, list) and len(outputs) > self.limits.max_outputs:
-            raise LimitError("outputs", self.limits.max_outputs, len(outputs),
-                             "output count")
-        for name, value in (cells or {}).items() if isinstance(cells, dict) \
-                else ():
-            if isinstance(value, str) and \
-                    len(value) > self.limits.max_formula_chars:
-                raise LimitError(f"cells.{name}", self.limits.max_formula_chars,
-                                 len(value), "formula length")
+            raise LimitError(
+                "cells", self.limits.max_cells, len(cells), "cell count"
+            )
+        if (
+            isinstance(outputs, list)
+            and len(outputs) > self.limits.max_outputs
+        ):
+            raise LimitError(
+                "outputs",
+                self.limits.max_outputs,
+                len(outputs),
+                "output count",
+            )
+        for name, value in (
+            (cells or {}).items() if isinstance(cells, dict) else ()
+        ):
+            if (
+                isinstance(value, str)
+                and len(value) > self.limits.max_formula_chars
+            ):
+                raise LimitError(
+                    f"cells.{name}",
+                    self.limits.max_formula_chars,
+                    len(value),
+                    "formula length",
+                )
 
     def cells(self) -> dict[str, float | str]:
         cells = self.data.get("cells")
@@ -128,8 +159,11 @@ class _Checker:
                 self.add(field, problem)
                 continue
             if key(name) in seen:
-                self.add(field, f"same name as '{seen[key(name)]}' (names "
-                         "are compared without regard to case)")
+                self.add(
+                    field,
+                    f"same name as '{seen[key(name)]}' (names "
+                    "are compared without regard to case)",
+                )
                 continue
             seen[key(name)] = name
             if checked := self.cell_value(field, value):
@@ -146,8 +180,10 @@ class _Checker:
             return (float(value),)
         if isinstance(value, str):
             return (value,)
-        self.add(field, "a cell holds a number, text, or a formula "
-                 "starting with '='")
+        self.add(
+            field,
+            "a cell holds a number, text, or a formula starting with '='",
+        )
         return None
 
     def outputs(self, cells: dict) -> list[str]:
@@ -184,8 +220,11 @@ def check_percentiles(values) -> list[tuple[str, str]]:
         return [("", "percentiles are a list of numbers from 0 to 100")]
     problems = []
     for i, value in enumerate(values):
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        number = isinstance(value, (int, float)) and not isinstance(
+            value, bool
+        )
         if not number or not 0 <= value <= 100:
             problems.append(
-                (f"[{i}]", f"{value!r} is not a number from 0 to 100"))
+                (f"[{i}]", f"{value!r} is not a number from 0 to 100")
+            )
     return problems

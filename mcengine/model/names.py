@@ -26,13 +26,17 @@ def name_problem(name: str) -> str | None:
     if len(name) > MAX_NAME_LENGTH:
         return f"a name is at most {MAX_NAME_LENGTH} characters"
     if not _SHAPE.match(name):
-        return ("a name starts with a letter, '_' or '\\' and holds only "
-                "letters, digits, '_', '.' and '\\'")
+        return (
+            "a name starts with a letter, '_' or '\\' and holds only "
+            "letters, digits, '_', '.' and '\\'"
+        )
     if name.upper() in ("TRUE", "FALSE"):
         return f"'{name}' is a logical value, not a name"
     if reads_as_a1(name):
-        return (f"'{name}' reads as the cell reference "
-                f"{name.upper()}; choose a name that is not a reference")
+        return (
+            f"'{name}' reads as the cell reference "
+            f"{name.upper()}; choose a name that is not a reference"
+        )
     if _R1C1.match(name):
         return f"'{name}' reads as an R1C1-style cell reference"
     return None

@@ -37,8 +37,21 @@ class Token:
 ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 _NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*")
-_OPERATORS = ("<>", "<=", ">=", "+", "-", "*", "/", "^", "&", "=", "<", ">",
-              "%")
+_OPERATORS = (
+    "<>",
+    "<=",
+    ">=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "&",
+    "=",
+    "<",
+    ">",
+    "%",
+)
 _PUNCT = "(),;{}"
 
 
@@ -66,7 +79,7 @@ def _read_token(text: str, i: int) -> Token:
     if text[i] == "#":
         for error in ERRORS:
             if text.upper().startswith(error, i):
-                return Token("error", text[i:i + len(error)], pos)
+                return Token("error", text[i : i + len(error)], pos)
         raise FormulaSyntaxError(pos, "unknown error value")
     if match := _NAME.match(text, i):
         return Token("name", match.group(0), pos)
@@ -77,8 +90,10 @@ def _read_token(text: str, i: int) -> Token:
         return Token("punct", text[i], pos)
     if text[i] in ":!$'[":
         raise FormulaSyntaxError(
-            pos, f"'{text[i]}': cell references and ranges are only "
-            "available in workbooks; refer to cells by name")
+            pos,
+            f"'{text[i]}': cell references and ranges are only "
+            "available in workbooks; refer to cells by name",
+        )
     raise FormulaSyntaxError(pos, f"unexpected character '{text[i]}'")
 
 
@@ -89,14 +104,26 @@ def _read_string(text: str, i: int) -> str:
             if text.startswith('""', j):
                 j += 2
                 continue
-            return text[i:j + 1]
+            return text[i : j + 1]
         j += 1
     raise FormulaSyntaxError(i + 1, "text without its closing quote")
 
 
 # Binding powers of the infix operators; prefix minus binds at _PREFIX.
-_INFIX = {"=": 1, "<>": 1, "<": 1, "<=": 1, ">": 1, ">=": 1, "&": 2,
-          "+": 3, "-": 3, "*": 4, "/": 4, "^": 5}
+_INFIX = {
+    "=": 1,
+    "<>": 1,
+    "<": 1,
+    "<=": 1,
+    ">": 1,
+    ">=": 1,
+    "&": 2,
+    "+": 3,
+    "-": 3,
+    "*": 4,
+    "/": 4,
+    "^": 5,
+}
 _PERCENT = 6
 _PREFIX = 7
 
@@ -164,7 +191,9 @@ class _Parser:
             return inner
         if token.text == "{":
             return self.array(token)
-        raise FormulaSyntaxError(token.pos, f"expected a value, {describe(token)}")
+        raise FormulaSyntaxError(
+            token.pos, f"expected a value, {describe(token)}"
+        )
 
     def name_or_call(self, token: Token) -> ast.Node:
         if self.peek().text == "(":
@@ -190,7 +219,8 @@ class _Parser:
                 return tuple(args)
             if token.text != ",":
                 raise FormulaSyntaxError(
-                    token.pos, f"expected ',' or ')', {describe(token)}")
+                    token.pos, f"expected ',' or ')', {describe(token)}"
+                )
 
     def array(self, opening: Token) -> ast.Array:
         rows, row = [], []
@@ -205,10 +235,12 @@ class _Parser:
                 row = []
             elif token.text != ",":
                 raise FormulaSyntaxError(
-                    token.pos, f"expected ',', ';' or '}}', {describe(token)}")
+                    token.pos, f"expected ',', ';' or '}}', {describe(token)}"
+                )
         if len({len(r) for r in rows}) > 1:
             raise FormulaSyntaxError(
-                opening.pos, "array constant rows differ in length")
+                opening.pos, "array constant rows differ in length"
+            )
         return ast.Array(opening.pos, tuple(rows))
 
     def array_element(self) -> ast.Node:
@@ -221,10 +253,13 @@ class _Parser:
         if isinstance(element, ast.Number):
             return ast.Number(token.pos, sign * element.value)
         if sign < 0 or not isinstance(
-                element, (ast.Text, ast.Bool, ast.ErrorLiteral)):
+            element, (ast.Text, ast.Bool, ast.ErrorLiteral)
+        ):
             raise FormulaSyntaxError(
-                token.pos, "an array constant holds only numbers, text, "
-                "TRUE/FALSE and error values")
+                token.pos,
+                "an array constant holds only numbers, text, "
+                "TRUE/FALSE and error values",
+            )
         return element
 
 
@@ -236,12 +271,14 @@ def describe(token: Token) -> str:
 
 def parse_formula(text: str) -> ast.Node:
     """Parses formula text (with or without its leading "=")."""
-    body = text[1:] if text.startswith("=") else text
+    body = text.removeprefix("=")
     parser = _Parser(body)
     if parser.peek().kind == "end":
         raise FormulaSyntaxError(1, "empty formula")
     tree = parser.expression()
     token = parser.peek()
     if token.kind != "end":
-        raise FormulaSyntaxError(token.pos, f"unexpected {describe(token)[6:]}")
+        raise FormulaSyntaxError(
+            token.pos, f"unexpected {describe(token)[6:]}"
+        )
     return tree

@@ -24,24 +24,31 @@ from mcengine.model.builder import OPCODES, ProgramBuilder
 _SAMPLE = OPCODES["SAMPLE"]
 
 
-def _program(rows, n_regs, const_regs, const_values, aux=(),
-             outputs=(), inputs=()):
+def _program(
+    rows, n_regs, const_regs, const_values, aux=(), outputs=(), inputs=()
+):
     code = np.array(rows, dtype=np.int32).reshape(-1, _core.INSTR_WIDTH)
     offsets = np.cumsum([0] + [len(a) for a in aux])[:-1]
     pool = np.concatenate(aux) if aux else np.zeros(0)
-    return _core.Program(code, n_regs, np.array(const_regs, np.int32),
-                         np.array(const_values, np.float64), pool,
-                         offsets.astype(np.int64),
-                         np.array(outputs, np.int32),
-                         np.array(inputs, np.int32))
+    return _core.Program(
+        code,
+        n_regs,
+        np.array(const_regs, np.int32),
+        np.array(const_values, np.float64),
+        pool,
+        offsets.astype(np.int64),
+        np.array(outputs, np.int32),
+        np.array(inputs, np.int32),
+    )
 
 
 def fold(b: ProgramBuilder, varying: list[bool]) -> dict[int, float]:
     """Values of all registers computed by non-varying rows (and of the
     literal constants), by one run of the evaluator."""
     rows = [row for row, v in zip(b.rows, varying) if not v]
-    program = _program(rows or [], max(b.n_regs, 1), b.const_regs,
-                       b.const_values)
+    program = _program(
+        rows or [], max(b.n_regs, 1), b.const_regs, b.const_values
+    )
     values = _core.eval_once(program)
     known = dict(zip(b.const_regs, b.const_values))
     for row in rows:
@@ -57,8 +64,13 @@ class Allocation:
     input_regs: list[int]
 
 
-def allocate(b: ProgramBuilder, varying: list[bool], constants: dict,
-             outputs: list[int], inputs: list[int]) -> Allocation:
+def allocate(
+    b: ProgramBuilder,
+    varying: list[bool],
+    constants: dict,
+    outputs: list[int],
+    inputs: list[int],
+) -> Allocation:
     """Packs the varying rows into few registers; builds the Program."""
     body = _live_rows(b, varying, set(outputs))
     pinned = set(outputs) | set(inputs)
@@ -71,8 +83,11 @@ def allocate(b: ProgramBuilder, varying: list[bool], constants: dict,
     rows = []
     for i in body:
         row = list(b.rows[i])
-        dead = [r for _, r in b.reads[i] if last_read[r] == i
-                and r not in pinned and r not in constants]
+        dead = [
+            r
+            for _, r in b.reads[i]
+            if last_read[r] == i and r not in pinned and r not in constants
+        ]
         if row[0] != _SAMPLE:  # element-wise ops may write in place
             free.extend(new[r] for r in dict.fromkeys(dead))
         if free:
@@ -87,14 +102,21 @@ def allocate(b: ProgramBuilder, varying: list[bool], constants: dict,
         rows.append(row)
     out_regs = [new[r] for r in outputs]
     in_regs = [new[r] for r in inputs]
-    program = _program(rows, max(next_reg, 1), range(len(const_list)),
-                       [constants[r] for r in const_list], b.aux,
-                       out_regs, in_regs)
+    program = _program(
+        rows,
+        max(next_reg, 1),
+        range(len(const_list)),
+        [constants[r] for r in const_list],
+        b.aux,
+        out_regs,
+        in_regs,
+    )
     return Allocation(program, len(rows), out_regs, in_regs)
 
 
-def _live_rows(b: ProgramBuilder, varying: list[bool],
-               outputs: set[int]) -> list[int]:
+def _live_rows(
+    b: ProgramBuilder, varying: list[bool], outputs: set[int]
+) -> list[int]:
     """Indices of the varying rows whose result is needed, in order."""
     needed = set(outputs)
     live = []

@@ -8,9 +8,8 @@ with f the density there; for a standard deviation, 4 sd sqrt((k - 1) /
 
 import math
 
-import pytest
-
 import numpy as np
+import pytest
 
 import mcengine
 from mcengine.engine import sample
@@ -43,8 +42,7 @@ def test_npv_of_normal_cash_flows_matches_the_closed_form():
     pytest.importorskip("scipy")
     from scipy.stats import norm
 
-    result = run_case("npv_normal_cashflows.json",
-                      percentiles=[5, 50, 95])
+    result = run_case("npv_normal_cashflows.json", percentiles=[5, 50, 95])
     npv = result.outputs["npv"]
     mean, sd = 501.5432, 2442.9622
     assert npv.mean == pytest.approx(mean, abs=mean_tol(sd))
@@ -55,7 +53,9 @@ def test_npv_of_normal_cash_flows_matches_the_closed_form():
         assert npv.percentiles[p] == pytest.approx(expected, abs=tol)
     positive = result.outputs["positive"]
     q = 0.581332
-    assert positive.mean == pytest.approx(q, abs=mean_tol(math.sqrt(q * (1 - q))))
+    assert positive.mean == pytest.approx(
+        q, abs=mean_tol(math.sqrt(q * (1 - q)))
+    )
     assert npv.errors == 0 and npv.valid == N
 
 
@@ -78,10 +78,12 @@ def test_put_call_parity_holds_in_every_iteration():
     """Per iteration, call - put is the discounted forward payoff
     (terminal - strike) e^(-rT); the difference is float rounding only
     (1e-12 absolute: payoffs are below 100 and take a few operations)."""
-    model = load_json(shared_path("cases", "models",
-                                  "black_scholes_call.json"))
-    model["cells"]["gap"] = ("=parity - (terminal - strike) "
-                             "* EXP(-rate * maturity)")
+    model = load_json(
+        shared_path("cases", "models", "black_scholes_call.json")
+    )
+    model["cells"]["gap"] = (
+        "=parity - (terminal - strike) * EXP(-rate * maturity)"
+    )
     model["outputs"] = ["gap"]
     gap = sample(model, iterations=N, seed=SEED)["gap"]
     assert np.max(np.abs(gap)) < 1e-12
@@ -92,8 +94,9 @@ NEWSVENDOR = {-250.0: 0.3, 125.0: 0.2, 500.0: 0.5}
 
 def test_newsvendor_profit_takes_exactly_three_values():
     """Profit is -250, 125 or 500 with probabilities .3, .2, .5."""
-    profit = run_case("newsvendor_discrete.json",
-                      percentiles=[0, 25, 40, 75, 100]).outputs["profit"]
+    profit = run_case(
+        "newsvendor_discrete.json", percentiles=[0, 25, 40, 75, 100]
+    ).outputs["profit"]
     mean = sum(v * p for v, p in NEWSVENDOR.items())
     var = sum((v - mean) ** 2 * p for v, p in NEWSVENDOR.items())
     m4 = sum((v - mean) ** 4 * p for v, p in NEWSVENDOR.items())
@@ -103,18 +106,26 @@ def test_newsvendor_profit_takes_exactly_three_values():
     assert profit.std == pytest.approx(sd, abs=sd_tol(sd, m4 / var**2))
     # Exact: each of these percentiles falls inside one value's mass, far
     # (over 50 standard errors) from the mass boundaries .3 and .5.
-    assert profit.percentiles == {0: -250.0, 25: -250.0, 40: 125.0,
-                                  75: 500.0, 100: 500.0}
+    assert profit.percentiles == {
+        0: -250.0,
+        25: -250.0,
+        40: 125.0,
+        75: 500.0,
+        100: 500.0,
+    }
     assert sum(c for c in profit.histogram.counts if c) == N
     assert sum(1 for c in profit.histogram.counts if c) == 3
 
 
-@pytest.mark.parametrize("order, expected", [
-    (100, 250.0), (150, 262.5), (200, 200.0), (250, 25.0), (300, -206.25)])
+@pytest.mark.parametrize(
+    "order, expected",
+    [(100, 250.0), (150, 262.5), (200, 200.0), (250, 25.0), (300, -206.25)],
+)
 def test_newsvendor_expected_profit_by_order_size(order, expected):
     """The published expected profit for each order quantity."""
-    model = load_json(shared_path("cases", "models",
-                                  "newsvendor_discrete.json"))
+    model = load_json(
+        shared_path("cases", "models", "newsvendor_discrete.json")
+    )
     model["cells"]["order"] = order
     profit = mcengine.simulate(model, iterations=N, seed=SEED)
     stats = profit.outputs["profit"]
@@ -125,7 +136,10 @@ def test_discrete_weights_are_normalised():
     """RiskDiscrete({0,5},{1,1}) gives 0 and 5 with probability 1/2."""
     result = mcengine.simulate(
         {"cells": {"x": "=RiskDiscrete({0,5},{1,1})"}, "outputs": ["x"]},
-        iterations=N, seed=SEED, percentiles=[0, 100])
+        iterations=N,
+        seed=SEED,
+        percentiles=[0, 100],
+    )
     x = result.outputs["x"]
     assert x.mean == pytest.approx(2.5, abs=mean_tol(2.5))
     assert x.percentiles == {0: 0.0, 100: 5.0}
@@ -148,23 +162,28 @@ def _single_distribution_densities():
         "triang_4_5_10": triang(4, 5, 10),
         "pert_4_5_10": pert(4, 5, 10),
         "lognorm_mean10_sd20": stats.lognorm(
-            sigma, scale=math.exp(math.log(10) - sigma**2 / 2)),
+            sigma, scale=math.exp(math.log(10) - sigma**2 / 2)
+        ),
         "lognorm2_mu4_sigma2": stats.lognorm(2, scale=math.exp(4)),
         "triang_100_175_300": triang(100, 175, 300),
     }
 
 
 SINGLE = {
-    "pert_0_2_10": (3, 1.732051, {5: 0.589774, 50: 2.766723,
-                                  95: 6.212767}),
+    "pert_0_2_10": (3, 1.732051, {5: 0.589774, 50: 2.766723, 95: 6.212767}),
     "triang_4_5_10": (6.333333, 1.312335, {50: 6.127017, 80: 7.550510}),
     "pert_4_5_10": (5.666667, 1.015749, {50: 5.511724, 80: 6.537499}),
-    "lognorm_mean10_sd20": (10, 20, {5: 0.554962, 50: 4.472136,
-                                     95: 36.038473}),
+    "lognorm_mean10_sd20": (
+        10,
+        20,
+        {5: 0.554962, 50: 4.472136, 95: 36.038473},
+    ),
     "lognorm2_mu4_sigma2": (403.4288, 2953.533, {50: 54.598150}),
-    "triang_100_175_300": (191.666667, 41.247896,
-                           {5: 127.386128, 50: 188.196601,
-                            80: 229.289322, 95: 264.644661}),
+    "triang_100_175_300": (
+        191.666667,
+        41.247896,
+        {5: 127.386128, 50: 188.196601, 80: 229.289322, 95: 264.644661},
+    ),
 }
 
 
@@ -176,8 +195,9 @@ def test_single_distribution_conventions(cell):
     pytest.importorskip("scipy")
     dist = _single_distribution_densities()[cell]
     mean, sd, quantiles = SINGLE[cell]
-    result = run_case("single_distributions.json",
-                      percentiles=sorted(quantiles))
+    result = run_case(
+        "single_distributions.json", percentiles=sorted(quantiles)
+    )
     out = result.outputs[cell]
     assert out.mean == pytest.approx(mean, abs=mean_tol(sd) + 1e-6)
     kurtosis = float(dist.stats(moments="k")) + 3

@@ -43,14 +43,16 @@ def test_insurance_result_matches_its_closed_form_mean():
 def test_loan_payment_matches_the_annuity_formula_per_iteration():
     """Each iteration's payment is P r / (1 - (1 + r)^-n) at its rate."""
     model = load_json(EXAMPLES / "loan_repayment.json")
-    model["outputs"] = ["annual_rate", "monthly_payment", "payment_rounded",
-                        "balance_after_5y"]
+    model["outputs"] = [
+        "annual_rate",
+        "monthly_payment",
+        "payment_rounded",
+        "balance_after_5y",
+    ]
     values = sample(model, iterations=50_000, seed=3)
     r = values["annual_rate"] / 12
     payment = 300_000 * r / (1 - (1 + r) ** -300)
-    assert np.allclose(values["monthly_payment"], payment, rtol=1e-9,
-                       atol=0)
-    assert np.all(np.abs(values["payment_rounded"] - payment) <= 0.005
-                  + 1e-9)
+    assert np.allclose(values["monthly_payment"], payment, rtol=1e-9, atol=0)
+    assert np.all(np.abs(values["payment_rounded"] - payment) <= 0.005 + 1e-9)
     balance = 300_000 * (1 + r) ** 60 - payment * ((1 + r) ** 60 - 1) / r
     assert np.allclose(values["balance_after_5y"], balance, rtol=1e-9)

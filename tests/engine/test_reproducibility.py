@@ -21,16 +21,20 @@ def facts_free(result) -> dict:
 
 def test_results_are_bit_identical_for_any_thread_count():
     """1, 2 and 3 threads give the same statistics, bit for bit."""
-    runs = [facts_free(simulate(R1, iterations=50_001, seed=7, threads=t))
-            for t in (1, 2, 3)]
+    runs = [
+        facts_free(simulate(R1, iterations=50_001, seed=7, threads=t))
+        for t in (1, 2, 3)
+    ]
     assert runs[0] == runs[1] == runs[2]
 
 
 def test_values_do_not_depend_on_the_block_size():
     """Blocks of 1, 100 and 1024 iterations give identical values."""
     compiled = compile_model(R1)
-    runs = [_run(compiled, 5_000, 3, 2, None, None, None, block=b)[0]
-            for b in (1, 100, 1024)]
+    runs = [
+        _run(compiled, 5_000, 3, 2, None, None, None, block=b)[0]
+        for b in (1, 100, 1024)
+    ]
     assert np.array_equal(runs[0], runs[1])
     assert np.array_equal(runs[0], runs[2])
 
@@ -63,8 +67,10 @@ def test_different_seeds_give_different_draws():
 
 def test_inputs_with_equal_distributions_draw_independently():
     """Two RiskNormal(0, 1) cells get different streams."""
-    model = {"cells": {"a": "=RiskNormal(0,1)", "b": "=RiskNormal(0,1)"},
-             "outputs": ["a", "b"]}
+    model = {
+        "cells": {"a": "=RiskNormal(0,1)", "b": "=RiskNormal(0,1)"},
+        "outputs": ["a", "b"],
+    }
     values = sample(model, iterations=10_000, seed=3)
     assert not np.array_equal(values["a"], values["b"])
     # Independent standard normals: |corr| < 4 / sqrt(n) (4 SE).

@@ -5,29 +5,34 @@ import time
 
 import pytest
 
-from mcengine.engine import (Cancelled, DeadlineExceeded, Limits, simulate)
+from mcengine.engine import Cancelled, DeadlineExceeded, Limits, simulate
 from mcengine.model import LimitError, ModelError
 
-MODEL = {"cells": {"x": "=RiskNormal(0, 1)", "y": "=x * 2"},
-         "outputs": ["y"]}
+MODEL = {"cells": {"x": "=RiskNormal(0, 1)", "y": "=x * 2"}, "outputs": ["y"]}
 # A chain of 2,000 instructions per iteration: long enough to stop midway.
-SLOW = {"cells": {"step0_": "=RiskNormal(1, 0.1)",
-                  **{f"step{i}_": f"=LN(EXP(step{i - 1}_))"
-                     for i in range(1, 1000)}},
-        "outputs": ["step999_"]}
+SLOW = {
+    "cells": {
+        "step0_": "=RiskNormal(1, 0.1)",
+        **{f"step{i}_": f"=LN(EXP(step{i - 1}_))" for i in range(1, 1000)},
+    },
+    "outputs": ["step999_"],
+}
 
 
-@pytest.mark.parametrize("options, field", [
-    ({"iterations": 0}, "iterations"),
-    ({"iterations": 2.5}, "iterations"),
-    ({"iterations": True}, "iterations"),
-    ({"seed": -1}, "seed"),
-    ({"seed": 2**64}, "seed"),
-    ({"seed": "1"}, "seed"),
-    ({"threads": -1}, "threads"),
-    ({"percentiles": [50, 101]}, "percentiles[1]"),
-    ({"percentiles": ["5"]}, "percentiles[0]"),
-])
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        ({"iterations": 0}, "iterations"),
+        ({"iterations": 2.5}, "iterations"),
+        ({"iterations": True}, "iterations"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 2**64}, "seed"),
+        ({"seed": "1"}, "seed"),
+        ({"threads": -1}, "threads"),
+        ({"percentiles": [50, 101]}, "percentiles[1]"),
+        ({"percentiles": ["5"]}, "percentiles[0]"),
+    ],
+)
 def test_bad_arguments_name_the_field(options, field):
     """Each bad argument is a ModelError naming it."""
     options = {"iterations": 10, **options}
@@ -44,8 +49,10 @@ def test_limits_are_checked_before_any_work():
     assert caught.value.limit == 1_000 and caught.value.value == 1_001
     with pytest.raises(LimitError):
         simulate(SLOW, iterations=10, limits=limits)
-    two = {"cells": {"a": "=RiskUniform(0,1)", "b": "=a"},
-           "outputs": ["a", "b"]}
+    two = {
+        "cells": {"a": "=RiskUniform(0,1)", "b": "=a"},
+        "outputs": ["a", "b"],
+    }
     with pytest.raises(LimitError) as caught:
         simulate(two, iterations=1_000, limits=Limits(max_values=1_999))
     assert "iterations times outputs" in str(caught.value)
@@ -61,8 +68,14 @@ def test_cancel_stops_a_run_between_blocks():
         cancel.set()
 
     with pytest.raises(Cancelled) as caught:
-        simulate(SLOW, iterations=5_000_000, seed=1, cancel=cancel,
-                 progress=progress, threads=2)
+        simulate(
+            SLOW,
+            iterations=5_000_000,
+            seed=1,
+            cancel=cancel,
+            progress=progress,
+            threads=2,
+        )
     assert not isinstance(caught.value, DeadlineExceeded)
     assert "of 5000000 iterations done" in str(caught.value)
 
@@ -70,8 +83,9 @@ def test_cancel_stops_a_run_between_blocks():
 def test_a_deadline_stops_the_run():
     """A deadline shortly ahead ends a long run with DeadlineExceeded."""
     with pytest.raises(DeadlineExceeded):
-        simulate(SLOW, iterations=5_000_000, seed=1,
-                 deadline=time.monotonic() + 0.2)
+        simulate(
+            SLOW, iterations=5_000_000, seed=1, deadline=time.monotonic() + 0.2
+        )
 
 
 def test_a_deadline_already_past_refuses_to_start():
@@ -83,8 +97,12 @@ def test_a_deadline_already_past_refuses_to_start():
 def test_progress_ends_with_the_total():
     """The last progress call reports every iteration done."""
     calls = []
-    simulate(MODEL, iterations=1_000, seed=1,
-             progress=lambda done, total: calls.append((done, total)))
+    simulate(
+        MODEL,
+        iterations=1_000,
+        seed=1,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls[-1] == (1_000, 1_000)
 
 

@@ -13,8 +13,9 @@ def violations(model) -> dict[str, str]:
 
 def test_unknown_function_lists_the_closest_names():
     """A misspelt function is refused with its position and suggestions."""
-    found = violations({"cells": {"x": "=1 + RiskNormall(0, 1)"},
-                        "outputs": ["x"]})
+    found = violations(
+        {"cells": {"x": "=1 + RiskNormall(0, 1)"}, "outputs": ["x"]}
+    )
     assert "position 5" in found["cells.x"]
     assert "unknown function 'RiskNormall'" in found["cells.x"]
     assert "RiskNormal" in found["cells.x"].split("closest supported:")[1]
@@ -22,8 +23,12 @@ def test_unknown_function_lists_the_closest_names():
 
 def test_a_cycle_is_refused_with_its_path():
     """a -> b -> g -> a is reported as that path."""
-    found = violations({"cells": {"a": "=b + 1", "b": "=g", "g": "=a * 2",
-                                  "d": 1}, "outputs": ["d"]})
+    found = violations(
+        {
+            "cells": {"a": "=b + 1", "b": "=g", "g": "=a * 2", "d": 1},
+            "outputs": ["d"],
+        }
+    )
     assert found["cells.a"] == "circular reference: a -> b -> g -> a"
 
 
@@ -41,32 +46,42 @@ def test_a_name_that_reads_as_a_reference_is_refused():
 
 def test_unknown_cell_reference_suggests_a_near_name():
     """A reference to a missing cell names the position and a near name."""
-    found = violations({"cells": {"revenue": 5, "x": "=revenu * 2"},
-                        "outputs": ["x"]})
+    found = violations(
+        {"cells": {"revenue": 5, "x": "=revenu * 2"}, "outputs": ["x"]}
+    )
     assert found["cells.x"].startswith("position 1: 'revenu' is not a cell")
     assert "did you mean 'revenue'" in found["cells.x"]
 
 
 def test_every_violation_of_a_stage_is_reported_at_once():
     """Each stage (structure, syntax, names, code) reports all it finds."""
-    found = violations({"cells": {"a": "=1+", "b": "=FOO(", "e": 5},
-                        "outputs": ["e"]})
+    found = violations(
+        {"cells": {"a": "=1+", "b": "=FOO(", "e": 5}, "outputs": ["e"]}
+    )
     assert set(found) == {"cells.a", "cells.b"}
-    found = violations({"cells": {"a": "=BAR(1)", "b": "=FOO(1)"},
-                        "outputs": ["a", "zzz", "b"]})
+    found = violations(
+        {
+            "cells": {"a": "=BAR(1)", "b": "=FOO(1)"},
+            "outputs": ["a", "zzz", "b"],
+        }
+    )
     assert set(found) == {"outputs[1]"}
-    found = violations({"cells": {"a": "=BAR(1)", "b": "=FOO(1)"},
-                        "outputs": ["a", "b"]})
+    found = violations(
+        {"cells": {"a": "=BAR(1)", "b": "=FOO(1)"}, "outputs": ["a", "b"]}
+    )
     assert set(found) == {"cells.a", "cells.b"}
 
 
-@pytest.mark.parametrize("formula, words", [
-    ("=RiskNormal(0, -1)", "sd"),
-    ("=RiskTriang(1, 5, 3)", "mode"),
-    ("=RiskDiscrete({1,2}, {0.5,-1})", "negative"),
-    ("=RiskNormal(0)", "takes 2 arguments, got 1"),
-    ("=ROUND(1, 2, 3)", "takes 2 arguments, got 3"),
-])
+@pytest.mark.parametrize(
+    "formula, words",
+    [
+        ("=RiskNormal(0, -1)", "sd"),
+        ("=RiskTriang(1, 5, 3)", "mode"),
+        ("=RiskDiscrete({1,2}, {0.5,-1})", "negative"),
+        ("=RiskNormal(0)", "takes 2 arguments, got 1"),
+        ("=ROUND(1, 2, 3)", "takes 2 arguments, got 3"),
+    ],
+)
 def test_bad_distribution_parameters_name_the_parameter(formula, words):
     """Constant parameters are checked when the model is compiled."""
     found = violations({"cells": {"x": formula}, "outputs": ["x"]})
@@ -74,18 +89,23 @@ def test_bad_distribution_parameters_name_the_parameter(formula, words):
     assert words in found["cells.x"]
 
 
-@pytest.mark.parametrize("model, field", [
-    ({"cells": {}, "outputs": ["x"]}, "cells"),
-    ({"cells": {"x": 1}}, "outputs"),
-    ({"cells": {"x": 1}, "outputs": ["x", "x"]}, "outputs[1]"),
-    ({"cells": {"x": [1]}, "outputs": ["x"]}, "cells.x"),
-    ({"cells": {"x": 1, "X": 2}, "outputs": ["x"]}, "cells.X"),
-    ({"cells": {"x": 1}, "outputs": ["x"], "percentiles": [101]},
-     "percentiles[0]"),
-    ({"cells": {"x": 1}, "outputs": ["x"], "colour": 1}, "colour"),
-    ('{"cells": ', "model"),
-    ([1, 2], "model"),
-])
+@pytest.mark.parametrize(
+    "model, field",
+    [
+        ({"cells": {}, "outputs": ["x"]}, "cells"),
+        ({"cells": {"x": 1}}, "outputs"),
+        ({"cells": {"x": 1}, "outputs": ["x", "x"]}, "outputs[1]"),
+        ({"cells": {"x": [1]}, "outputs": ["x"]}, "cells.x"),
+        ({"cells": {"x": 1, "X": 2}, "outputs": ["x"]}, "cells.X"),
+        (
+            {"cells": {"x": 1}, "outputs": ["x"], "percentiles": [101]},
+            "percentiles[0]",
+        ),
+        ({"cells": {"x": 1}, "outputs": ["x"], "colour": 1}, "colour"),
+        ('{"cells": ', "model"),
+        ([1, 2], "model"),
+    ],
+)
 def test_structural_problems_name_the_field(model, field):
     """Bad structure is refused with the JSON field at fault."""
     assert field in violations(model)
@@ -99,15 +119,29 @@ def test_text_output_is_refused():
 
 def test_inputs_are_numbered_in_the_order_written():
     """Streams follow model order, and a second draw in a cell gets #2."""
-    compiled = compile_model({"cells": {
-        "b": "=a + RiskUniform(0, 1)", "a": "=RiskNormal(0, 1)",
-        "e": "=RiskExpon(1) + RiskExpon(2)"}, "outputs": ["b", "e"]})
+    compiled = compile_model(
+        {
+            "cells": {
+                "b": "=a + RiskUniform(0, 1)",
+                "a": "=RiskNormal(0, 1)",
+                "e": "=RiskExpon(1) + RiskExpon(2)",
+            },
+            "outputs": ["b", "e"],
+        }
+    )
     assert compiled.inputs == ["b", "a", "e", "e#2"]
 
 
 def test_constant_parts_are_folded_out_of_the_loop():
     """Only per-iteration work remains in the program body."""
-    compiled = compile_model({"cells": {
-        "rate": 0.1, "factor": "=EXP(rate) * SQRT(2) + LN(5)",
-        "x": "=RiskNormal(0, 1) * factor"}, "outputs": ["x"]})
+    compiled = compile_model(
+        {
+            "cells": {
+                "rate": 0.1,
+                "factor": "=EXP(rate) * SQRT(2) + LN(5)",
+                "x": "=RiskNormal(0, 1) * factor",
+            },
+            "outputs": ["x"],
+        }
+    )
     assert compiled.instruction_count == 2  # SAMPLE and one MUL

@@ -17,8 +17,10 @@ def test_names_that_read_as_r1c1_references_are_refused(name):
     assert "R1C1" in name_problem(name) or "reads as" in name_problem(name)
 
 
-@pytest.mark.parametrize("name", ["margin", "XFE7", "A1048577", "ABCD1",
-                                  "tax_2024", "_x", "x.y", "\\n"])
+@pytest.mark.parametrize(
+    "name",
+    ["margin", "XFE7", "A1048577", "ABCD1", "tax_2024", "_x", "x.y", "\\n"],
+)
 def test_ordinary_names_are_accepted(name):
     """Names past the last column or row are ordinary names."""
     assert name_problem(name) is None
