@@ -23,7 +23,7 @@
 #pragma once
 
 #include "mc_defs.h"
-#include "special.h"  // MC_LOOP
+#include "special_elementary.h"  // MC_LOOP, u53_to_double
 
 namespace mc {
 

@@ -1,6 +1,7 @@
 // stats.h: statistics of simulated outputs (host only; not a kernel header).
 //
-// Exports mc::stats::Summary, describe(), describe_readonly() and spearman().
+// Exports mc::stats::Summary, describe(), describe_readonly() (stats.cpp, the
+// percentiles in stats_percentiles.cpp) and spearman() (stats_spearman.cpp).
 // An iteration is valid when its value is finite: NaN stands for an Excel
 // error, and an infinity is counted as an error too, since Excel has no
 // infinities (an overflow there is #NUM!). Every statistic is computed over
@@ -29,8 +30,8 @@ constexpr std::int32_t kMaxBins = 65536;
 struct Summary {
   std::int64_t valid = 0, errors = 0;
   double mean, std, min, max, skewness, kurtosis, sem;
-  std::vector<double> percentiles;  // in the order requested
-  std::vector<double> edges;        // bins + 1 values; empty when valid == 0
+  std::vector<double> percentiles;   // in the order requested
+  std::vector<double> edges;         // bins + 1 values; empty when valid == 0
   std::vector<std::int64_t> counts;  // bins values; empty when valid == 0
 };
 
@@ -50,7 +51,8 @@ Summary describe(double* values, std::size_t n, const double* pcts, std::size_t 
 
 // describe() without touching values: bit-identical results, from the array
 // itself where possible; a private copy is made only of an array holding
-// errors, or for a selection that cannot work from the array (see stats.cpp).
+// errors, or for a selection that cannot work from the array (see
+// stats_percentiles.cpp).
 Summary describe_readonly(const double* values, std::size_t n, const double* pcts,
                           std::size_t k, std::int32_t bins, std::int32_t threads);
 

@@ -2,7 +2,8 @@
 
 A tiny .cu that includes philox.h, special.h and dist.h (and evaluator.h
 once it exists) and defines a kernel calling sample_block is compiled to
-PTX with nvcc; no GPU is needed, only the compiler.
+PTX with nvcc; no GPU is needed, only the compiler. Each kernel header is
+also compiled alone, so that every piece includes what it uses.
 """
 
 import os
@@ -13,6 +14,25 @@ from pathlib import Path
 import pytest
 
 CSRC = Path(__file__).resolve().parents[2] / "csrc"
+
+# The header-only kernel code: special.h and dist.h include the pieces
+# before them in each group.
+KERNEL_HEADERS = [
+    "mc_defs.h",
+    "special_elementary.h",
+    "special_incomplete.h",
+    "special_normal.h",
+    "special_inverse.h",
+    "special.h",
+    "dist_params.h",
+    "dist_table.h",
+    "dist_continuous.h",
+    "dist_discrete.h",
+    "dist.h",
+    "philox.h",
+    "excel_ops.h",
+    "evaluator.h",
+]
 
 KERNEL = """
 {includes}
@@ -56,3 +76,23 @@ def test_headers_compile_to_ptx(tmp_path):
         capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr
     assert ".entry sample_kernel" in ptx.read_text()
+
+
+def test_each_kernel_header_compiles_alone(tmp_path):
+    """Every kernel header, alone in a .cu file, compiles to PTX."""
+    nvcc = find_nvcc()
+    if nvcc is None:
+        pytest.skip("nvcc is neither on PATH nor in /usr/local/cuda/bin")
+    sources = []
+    for header in KERNEL_HEADERS:
+        if not (CSRC / header).exists():
+            continue
+        source = tmp_path / f"{Path(header).stem}.cu"
+        source.write_text(f'#include "{header}"\n')
+        sources.append(str(source))
+    done = subprocess.run(
+        [nvcc, "-std=c++17", "--ptx", "-I", str(CSRC), *sources],
+        capture_output=True, text=True, timeout=240, check=False,
+        cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(list(tmp_path.glob("*.ptx"))) == len(sources)

@@ -1,0 +1,125 @@
+// dist_discrete.h: quantile functions of the discrete distributions, host and
+// device.
+//
+// Exports (namespace mc::dist_detail):
+//   q_bernoulli, q_intuniform, q_discrete, q_binomial, q_poisson
+//                                  one value each, for sample_block (dist.h)
+//   BinomialCdf, PoissonCdf, count_quantile
+//                                  the search behind q_binomial and q_poisson
+//
+// Each assumes valid parameters (dist_params.h) and 0 < u < 1; sample_block
+// turns anything else into #NUM!.
+//
+// Each returns the smallest support point q with F(q) >= u, as scipy's ppf
+// does; above u = 1/2 the test is P(X > q) <= 1 - u, the same condition
+// without the cancellation. Bernoulli, IntUniform and Discrete decide
+// exactly. Known limit: Binomial and Poisson evaluate F through the
+// incomplete beta and gamma functions, so they can round the other way for u
+// within about 1e-14 (relative) of a step, and each step of their search is
+// one such evaluation (microseconds near MAX_COUNT).
+#pragma once
+
+#include "mc_defs.h"
+#include "special_elementary.h"
+#include "special_incomplete.h"
+#include "special_normal.h"
+
+namespace mc {
+
+namespace dist_detail {
+
+// 0 when u <= F(0) = 1 - p, decided exactly: of 1 - p and 1 - u, the one
+// whose argument is at least 1/2 is computed without rounding (Sterbenz),
+// and when both are below 1/2, u < 1/2 < 1 - p.
+MC_INLINE double q_bernoulli(double p, double u) {
+  bool zero = u >= 0.5 ? p <= 1.0 - u : (p <= 0.5 || u <= 1.0 - p);
+  return zero ? 0.0 : 1.0;
+}
+
+// min + j with j the smallest integer with (j + 1) / N >= u, N = max - min + 1.
+// The estimate from u N is corrected by the sign of u N - (j + 1), which a
+// fused multiply-add computes exactly (a portable build without FMA rounds).
+MC_INLINE double q_intuniform(double lo, double hi, double u) {
+  double count = hi - lo + 1.0;
+  double j = ceil(u * count) - 1.0;
+  j = j > 0.0 ? (j < count - 1.0 ? j : count - 1.0) : 0.0;
+  j = madd(u, count, -(j + 1.0)) > 0.0 ? j + 1.0 : j;
+  j = j > 0.0 && madd(u, count, -j) <= 0.0 ? j - 1.0 : j;
+  return lo + j;
+}
+
+// The first x_i with cumulative weight c_i >= u: a branch-free binary search
+// over aux = [m, x_0 .. x_m-1, c_0 .. c_m-1] (c_m-1 = 1, so one exists).
+MC_HD double q_discrete(const double* aux, double u) {
+  int32_t m = static_cast<int32_t>(aux[0]);
+  const double* c = aux + 1 + m;
+  int32_t lo = 0;
+  for (int32_t len = m; len > 1;) {
+    int32_t half = len / 2;
+    lo = c[lo + half - 1] < u ? lo + half : lo;
+    len -= half;
+  }
+  return aux[1 + lo];
+}
+
+// Distribution functions of the counting distributions, P(X <= k) or, when
+// upper, P(X > k), each computed directly for accuracy in its own tail.
+struct BinomialCdf {
+  double n, p;
+  MC_HD double operator()(double k, bool upper) const {
+    if (k >= n) return upper ? 0.0 : 1.0;
+    double a = k + 1.0, b = n - k;  // P(X > k) = I_p(k + 1, n - k)
+    return ibeta(a, b, p, 1.0 - p, lbeta(a, b), !upper);
+  }
+};
+
+struct PoissonCdf {
+  double lambda;
+  MC_HD double operator()(double k, bool upper) const {
+    return gamma_reg(k + 1.0, lambda, !upper);  // P(X <= k) = Q(k + 1, lambda)
+  }
+};
+
+// Whether F(k) >= u, asked of the smaller tail: target = min(u, 1 - u).
+template <typename Cdf>
+MC_HD bool reached(const Cdf& cdf, double k, bool upper, double target) {
+  return upper ? cdf(k, true) <= target : cdf(k, false) >= target;
+}
+
+// The smallest k in [0, kmax] with F(k) >= u: start from the Cornish-Fisher
+// approximation and step; a few steps, each one evaluation of F.
+template <typename Cdf>
+MC_HD double count_quantile(const Cdf& cdf, double mean, double sd, double skew,
+                            double kmax, double u) {
+  bool upper = u > 0.5;
+  double target = upper ? 1.0 - u : u;
+  double z = normal_quantile(u);
+  double k = floor(mean + sd * (z + skew * (z * z - 1.0) / 6.0) + 0.5);
+  k = k > 0.0 ? (k < kmax ? k : kmax) : 0.0;
+  if (reached(cdf, k, upper, target)) {
+    while (k > 0.0 && reached(cdf, k - 1.0, upper, target)) k -= 1.0;
+    return k;
+  }
+  for (int32_t steps = 0; k < kmax && steps < 1000000; ++steps) {
+    k += 1.0;
+    if (reached(cdf, k, upper, target)) break;
+  }
+  return k;
+}
+
+MC_HD double q_binomial(double n, double p, double u) {
+  if (n == 0.0 || p == 0.0) return 0.0;
+  if (p == 1.0) return n;
+  double sd = sqrt(n * p * (1.0 - p));
+  return count_quantile(BinomialCdf{n, p}, n * p, sd, (1.0 - 2.0 * p) / sd, n, u);
+}
+
+MC_HD double q_poisson(double lambda, double u) {
+  if (lambda == 0.0) return 0.0;
+  double sd = sqrt(lambda);
+  return count_quantile(PoissonCdf{lambda}, lambda, sd, 1.0 / sd, MC_INF, u);
+}
+
+}  // namespace dist_detail
+
+}  // namespace mc

@@ -1,0 +1,226 @@
+// dist_params.h: the distributions' kinds and the checks of their parameters,
+// host and device.
+//
+// Exports (namespace mc):
+//   DistKind                 the @RISK distributions (values fixed: Python
+//                            reads them through _core.dist_kinds())
+//   ParamRule, PARAM_INDEX_STRIDE, MAX_COUNT, MAX_INT_BOUND
+//   param_count(kind), param_limit(kind, index)
+//   check_params(kind, p)    0 when p is valid, else rule + STRIDE * index of
+//                            the first broken rule and the parameter it names
+//
+// Parameters, in @RISK order: Normal(mean, sd); Lognorm(mean, sd) of the
+// variable itself; Lognorm2(mu, sigma) of its logarithm; Uniform(min, max);
+// Triang(min, mode, max); Pert(min, mode, max) = min + (max - min)
+// Beta(1 + 4 (mode - min) / (max - min), 1 + 4 (max - mode) / (max - min));
+// BetaGeneral(alpha1, alpha2, min, max); Gamma(alpha shape, beta scale);
+// Expon(beta mean); Weibull(alpha shape, beta scale); Bernoulli(p);
+// Binomial(n, p); Poisson(lambda); IntUniform(min, max) (inclusive);
+// Discrete({x}, {w}): check_params takes [m, x_0..x_m-1, w_0..w_m-1] and
+// sample_block (dist.h) takes aux = [m, x sorted ascending, cumulative
+// weights c with c_m-1 = 1], which mcengine.model.distributions.discrete_aux
+// packs.
+//
+// Degenerate parameters are valid and give the limiting distribution: min ==
+// max (a point mass), a mode at either end, p = 0 or 1, n = 0, lambda = 0.
+//
+// Limits: Binomial n and Poisson lambda at most MAX_COUNT, where evaluating
+// F exactly still takes microseconds (its series need O(sqrt(n)) terms);
+// IntUniform bounds at most 2^51 in magnitude, so every count is exact.
+#pragma once
+
+#include "mc_defs.h"
+#include "special_elementary.h"
+
+namespace mc {
+
+enum DistKind : int32_t {
+  DIST_NORMAL = 0,
+  DIST_LOGNORM,
+  DIST_LOGNORM2,
+  DIST_UNIFORM,
+  DIST_TRIANG,
+  DIST_PERT,
+  DIST_BETAGENERAL,
+  DIST_GAMMA,
+  DIST_EXPON,
+  DIST_WEIBULL,
+  DIST_BERNOULLI,
+  DIST_BINOMIAL,
+  DIST_POISSON,
+  DIST_DISCRETE,
+  DIST_INTUNIFORM,
+  DIST_COUNT
+};
+
+// Why a parameter vector is invalid; check_params adds PARAM_INDEX_STRIDE
+// times the index of the parameter the rule names (for ORDER: min; for
+// MODE_RANGE: mode; for NO_WEIGHT: the first weight).
+enum ParamRule : int32_t {
+  RULE_OK = 0,
+  RULE_NOT_FINITE = 1,  // NaN or infinite
+  RULE_NOT_POSITIVE,    // must be > 0
+  RULE_NEGATIVE,        // must be >= 0
+  RULE_ORDER,           // min > max
+  RULE_MODE_RANGE,      // mode outside [min, max]
+  RULE_PROBABILITY,     // outside [0, 1]
+  RULE_NOT_INTEGER,     // must be a whole number
+  RULE_TOO_LARGE,       // beyond param_limit
+  RULE_NO_WEIGHT,       // every weight is 0
+  RULE_EMPTY,           // no values at all (or a count that is not whole)
+  RULE_COUNT
+};
+
+constexpr int32_t PARAM_INDEX_STRIDE = 256;
+constexpr double MAX_COUNT = 1e7;
+constexpr double MAX_INT_BOUND = 0x1p51;
+
+// Parameters of a kind; -1 for DIST_DISCRETE (1 + 2 m) and unknown kinds.
+MC_HD int32_t param_count(int32_t kind) {
+  switch (kind) {
+    case DIST_EXPON:
+    case DIST_BERNOULLI:
+    case DIST_POISSON:
+      return 1;
+    case DIST_TRIANG:
+    case DIST_PERT:
+      return 3;
+    case DIST_BETAGENERAL:
+      return 4;
+    case DIST_DISCRETE:
+      return -1;
+    default:
+      return kind >= 0 && kind < DIST_COUNT ? 2 : -1;
+  }
+}
+
+// The bound RULE_TOO_LARGE refers to (in magnitude), or 0 when none.
+MC_HD double param_limit(int32_t kind, int32_t index) {
+  if (kind == DIST_BINOMIAL && index == 0) return MAX_COUNT;
+  if (kind == DIST_POISSON && index == 0) return MAX_COUNT;
+  if (kind == DIST_INTUNIFORM) return MAX_INT_BOUND;
+  return 0.0;
+}
+
+namespace dist_detail {
+
+// Keeps the first broken rule: apply the rules in order of priority.
+MC_INLINE int32_t flag(int32_t code, bool broken, int32_t rule, int32_t index) {
+  return code != 0 ? code : (broken ? rule + PARAM_INDEX_STRIDE * index : 0);
+}
+
+MC_INLINE int32_t finite(const double* p, int32_t n) {
+  int32_t code = 0;
+  for (int32_t i = 0; i < n; ++i)
+    code = flag(code, !is_finite(p[i]), RULE_NOT_FINITE, i);
+  return code;
+}
+
+MC_INLINE int32_t positive(int32_t code, const double* p, int32_t i) {
+  return flag(code, !(p[i] > 0.0), RULE_NOT_POSITIVE, i);
+}
+
+MC_INLINE int32_t whole(int32_t code, const double* p, int32_t i) {
+  return flag(code, floor(p[i]) != p[i], RULE_NOT_INTEGER, i);
+}
+
+// A scale or spread: Normal(mean, sd), Lognorm2(mu, sigma).
+MC_INLINE int32_t check_spread(const double* p) { return positive(finite(p, 2), p, 1); }
+
+// Both positive: Lognorm(mean, sd), Gamma and Weibull (shape, scale).
+MC_INLINE int32_t check_two_positive(const double* p) {
+  return positive(positive(finite(p, 2), p, 0), p, 1);
+}
+
+MC_INLINE int32_t check_uniform(const double* p) {
+  return flag(finite(p, 2), p[0] > p[1], RULE_ORDER, 0);
+}
+
+// Triang and Pert (min, mode, max).
+MC_INLINE int32_t check_mode(const double* p) {
+  int32_t code = flag(finite(p, 3), p[0] > p[2], RULE_ORDER, 0);
+  return flag(code, p[1] < p[0] || p[1] > p[2], RULE_MODE_RANGE, 1);
+}
+
+MC_INLINE int32_t check_betageneral(const double* p) {
+  int32_t code = positive(positive(finite(p, 4), p, 0), p, 1);
+  return flag(code, p[2] > p[3], RULE_ORDER, 2);
+}
+
+MC_INLINE int32_t check_bernoulli(const double* p) {
+  return flag(finite(p, 1), p[0] < 0.0 || p[0] > 1.0, RULE_PROBABILITY, 0);
+}
+
+MC_INLINE int32_t check_binomial(const double* p) {
+  int32_t code = flag(finite(p, 2), p[0] < 0.0, RULE_NEGATIVE, 0);
+  code = flag(whole(code, p, 0), p[0] > MAX_COUNT, RULE_TOO_LARGE, 0);
+  return flag(code, p[1] < 0.0 || p[1] > 1.0, RULE_PROBABILITY, 1);
+}
+
+MC_INLINE int32_t check_poisson(const double* p) {
+  int32_t code = flag(finite(p, 1), p[0] < 0.0, RULE_NEGATIVE, 0);
+  return flag(code, p[0] > MAX_COUNT, RULE_TOO_LARGE, 0);
+}
+
+MC_INLINE int32_t check_intuniform(const double* p) {
+  int32_t code = whole(whole(finite(p, 2), p, 0), p, 1);
+  code = flag(code, fabs(p[0]) > MAX_INT_BOUND, RULE_TOO_LARGE, 0);
+  code = flag(code, fabs(p[1]) > MAX_INT_BOUND, RULE_TOO_LARGE, 1);
+  return flag(code, p[0] > p[1], RULE_ORDER, 0);
+}
+
+// p = [m, x_0 .. x_m-1, w_0 .. w_m-1]; indices in codes are offsets into p.
+MC_HD int32_t check_discrete(const double* p) {
+  if (!(p[0] >= 1.0 && floor(p[0]) == p[0] && p[0] <= 0x1p30)) return RULE_EMPTY;
+  int32_t m = static_cast<int32_t>(p[0]);
+  int32_t code = 0;
+  bool any_weight = false;
+  for (int32_t i = 1; i <= 2 * m; ++i)
+    code = flag(code, !is_finite(p[i]), RULE_NOT_FINITE, i);
+  for (int32_t i = m + 1; i <= 2 * m; ++i) {
+    code = flag(code, p[i] < 0.0, RULE_NEGATIVE, i);
+    any_weight = any_weight || p[i] > 0.0;
+  }
+  return flag(code, !any_weight, RULE_NO_WEIGHT, m + 1);
+}
+
+}  // namespace dist_detail
+
+// 0 when the parameters p of kind are valid, else the first broken rule plus
+// PARAM_INDEX_STRIDE times the index of the parameter it names. An unknown
+// kind gives RULE_EMPTY.
+MC_INLINE int32_t check_params(int32_t kind, const double* p) {
+  using namespace dist_detail;
+  switch (kind) {
+    case DIST_NORMAL:
+    case DIST_LOGNORM2:
+      return check_spread(p);
+    case DIST_LOGNORM:
+    case DIST_GAMMA:
+    case DIST_WEIBULL:
+      return check_two_positive(p);
+    case DIST_UNIFORM:
+      return check_uniform(p);
+    case DIST_TRIANG:
+    case DIST_PERT:
+      return check_mode(p);
+    case DIST_BETAGENERAL:
+      return check_betageneral(p);
+    case DIST_EXPON:
+      return positive(finite(p, 1), p, 0);
+    case DIST_BERNOULLI:
+      return check_bernoulli(p);
+    case DIST_BINOMIAL:
+      return check_binomial(p);
+    case DIST_POISSON:
+      return check_poisson(p);
+    case DIST_DISCRETE:
+      return check_discrete(p);
+    case DIST_INTUNIFORM:
+      return check_intuniform(p);
+    default:
+      return RULE_EMPTY;
+  }
+}
+
+}  // namespace mc

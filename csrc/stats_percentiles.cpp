@@ -1,0 +1,261 @@
+// stats_percentiles.cpp: percentiles() of stats_percentiles.h, by exact
+// selection.
+//
+// The ranks a set of percentiles needs are selected together (select_ranks).
+// Large arrays are first narrowed: one parallel pass gathers the few values
+// around every rank, and selection runs on those alone, leaving the array
+// untouched; the constants and odds are described at kSample below.
+//
+// Known limit: below kNarrowFrom values, and when a bracket misses its rank,
+// selection reorders the writable array, or a private copy of it (one more
+// array of the output's size) when describe_readonly() passed one without
+// errors.
+#include "stats_percentiles.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+
+#include "stats.h"
+
+namespace mc::stats {
+namespace {
+
+using detail::finite;
+using detail::Finite;
+using detail::kBlock;
+
+// The order-statistic position h of percentile p among n values. A position
+// within a few ulps of an integer is snapped to it: p carries rounding of its
+// own, and a whole rank must not fall a hair below and interpolate.
+double rank_position(std::size_t n, double p) {
+  double h = static_cast<double>(n - 1) * p / 100.0, whole = std::nearbyint(h);
+  if (std::fabs(h - whole) <= 4 * DBL_EPSILON * h) h = whole;
+  return std::min(h, static_cast<double>(n - 1));
+}
+
+// Puts the order statistics ranks[0, count) (sorted, distinct, all in [lo, hi))
+// at their positions in x: a selection at the middle rank, neighbours of the
+// split by a max or min scan, and the rest by recursion on each side.
+void select_ranks(double* x, std::size_t lo, std::size_t hi, const std::size_t* ranks,
+                  std::size_t count) {
+  if (count == 0) return;
+  std::size_t mid = count / 2, k = ranks[mid];
+  std::nth_element(x + lo, x + k, x + hi);
+  std::size_t left = mid, left_hi = k;
+  while (left > 0 && ranks[left - 1] + 1 == left_hi) {
+    std::iter_swap(std::max_element(x + lo, x + left_hi), x + left_hi - 1);
+    --left, --left_hi;
+  }
+  select_ranks(x, lo, left_hi, ranks, left);
+  std::size_t right = mid + 1, right_lo = k + 1;
+  while (right < count && ranks[right] == right_lo) {
+    std::iter_swap(std::min_element(x + right_lo, x + hi), x + right_lo);
+    ++right, ++right_lo;
+  }
+  select_ranks(x, right_lo, hi, ranks + right, count - right);
+}
+
+// Narrowing before selection, as in Floyd and Rivest's algorithm: a sorted
+// random sample brackets each requested rank between two sample values, one
+// pass gathers the values inside each bracket and counts those below it, and
+// the sweep then runs on the gathered values only (about 2% of the array per
+// bracket at the median, less in the tails). The bracket reaches four binomial
+// standard deviations to each side, so it misses its rank less than once in
+// 10^4 tries; narrowed() detects a miss, and the sweep over the whole array
+// takes over, so the result is exact either way.
+constexpr std::size_t kSample = 32768;
+constexpr std::size_t kNarrowFrom = 16 * kSample;  // below this, sweep directly
+
+struct Bracket {
+  double lo, hi;               // values in [lo, hi] are gathered
+  std::size_t first, end;      // the ranks it serves: ranks[first, end)
+  std::size_t below = 0;       // values < lo
+  std::size_t inside = 0;      // values in [lo, hi]
+  std::vector<double> values;  // those values in no order; none when lo == hi
+};
+
+std::vector<double> sorted_sample(const double* x, std::size_t n) {
+  std::vector<double> sample(kSample);
+  std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+  for (double& v : sample) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    v = x[(state >> 11) % n];
+  }
+  std::sort(sample.begin(), sample.end());
+  return sample;
+}
+
+// Brackets for the sorted ranks, overlapping ones merged; none when together
+// they would hold most of the values (narrowing would not pay).
+std::vector<Bracket> bracket_ranks(const std::vector<std::size_t>& ranks, std::size_t n,
+                                   const std::vector<double>& sample) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  auto s = static_cast<double>(sample.size());
+  double width = 0;
+  std::vector<Bracket> out;
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    double p = (static_cast<double>(ranks[i]) + 0.5) / static_cast<double>(n);
+    double q = p * s, margin = 4 * std::sqrt(s * p * (1 - p)) + 2;
+    auto below = static_cast<std::size_t>(std::max(0.0, q - margin));
+    auto above = static_cast<std::size_t>(std::min(s - 1, q + margin + 1));
+    double lo = q - margin < 0 ? -kInf : sample[below];
+    double hi = q + margin >= s - 1 ? kInf : sample[above];
+    width += 2 * margin / s;
+    if (!out.empty() && lo <= out.back().hi) {
+      out.back().hi = std::max(out.back().hi, hi);
+      out.back().end = i + 1;
+    } else {
+      out.push_back({lo, hi, i, i + 1, 0, 0, {}});
+    }
+  }
+  if (width > 0.5) out.clear();
+  return out;
+}
+
+// Gathers x[0, n) block by block into brackets (sorted and disjoint): counts of
+// values below each, then the values inside each. The tests against all
+// brackets vectorise; only the few values inside take the scalar branch.
+void gather_range(const double* x, std::size_t n, std::vector<Bracket>& brackets) {
+  std::size_t count = brackets.size();
+  for (std::size_t b = 0; b < n; b += kBlock) {
+    const double* v = x + b;
+    std::size_t len = std::min(kBlock, n - b);
+    std::uint64_t inside[kBlock] = {};
+    for (Bracket& bracket : brackets) {
+      double lo = bracket.lo, hi = bracket.hi;
+      std::size_t below = 0;
+      for (std::size_t i = 0; i < len; ++i) {
+        below += v[i] < lo;
+        inside[i] |= (v[i] >= lo) & (v[i] <= hi);
+      }
+      bracket.below += below;
+    }
+    for (std::size_t i = 0; i < len; ++i) {
+      if (!inside[i]) continue;
+      std::size_t j = 0;
+      while (j + 1 < count && v[i] > brackets[j].hi) ++j;
+      ++brackets[j].inside;
+      // A bracket of one value (a tie across its ranks) needs only a count.
+      if (brackets[j].lo < brackets[j].hi) brackets[j].values.push_back(v[i]);
+    }
+  }
+}
+
+// Gathers x[0, n) into brackets, chunks in parallel. The values of a bracket
+// end up in an order that depends on the threads, but the order statistics
+// selected from them do not.
+void gather(const double* x, std::size_t n, std::vector<Bracket>& brackets,
+            std::int32_t threads) {
+  std::size_t chunks = (n + kChunk - 1) / kChunk;
+  std::size_t workers = detail::worker_count(chunks, threads);
+  std::vector<std::vector<Bracket>> local(workers, brackets);
+  detail::parallel_for(chunks, workers, [&](std::size_t c, std::size_t w) {
+    std::size_t begin = c * kChunk;
+    gather_range(x + begin, std::min(kChunk, n - begin), local[w]);
+  });
+  for (const auto& part : local) {
+    for (std::size_t j = 0; j < brackets.size(); ++j) {
+      brackets[j].below += part[j].below;
+      brackets[j].inside += part[j].inside;
+      const auto& values = part[j].values;
+      brackets[j].values.insert(brackets[j].values.end(), values.begin(), values.end());
+    }
+  }
+}
+
+// The order statistics ranks (sorted, distinct) of x[0, n) through brackets;
+// false when a bracket missed its rank.
+bool narrowed(const double* x, std::size_t n, const std::vector<std::size_t>& ranks,
+              std::int32_t threads, std::vector<double>& values) {
+  std::vector<Bracket> brackets = bracket_ranks(ranks, n, sorted_sample(x, n));
+  if (brackets.empty()) return false;
+  gather(x, n, brackets, threads);
+  values.resize(ranks.size());
+  std::vector<std::size_t> local;
+  for (Bracket& b : brackets) {
+    local.clear();
+    for (std::size_t i = b.first; i < b.end; ++i) {
+      if (ranks[i] < b.below || ranks[i] - b.below >= b.inside) return false;
+      local.push_back(ranks[i] - b.below);
+      values[i] = b.lo;
+    }
+    if (b.lo == b.hi) continue;
+    select_ranks(b.values.data(), 0, b.values.size(), local.data(), local.size());
+    for (std::size_t i = b.first; i < b.end; ++i) {
+      values[i] = b.values[local[i - b.first]];
+    }
+  }
+  return true;
+}
+
+// The order statistics ranks (sorted, distinct) of v.x[0, v.n): through
+// brackets when the array is large, else (or when a bracket missed) by the
+// sweep over the writable array or a copy of it.
+std::vector<double> order_statistics(const Finite& v,
+                                     const std::vector<std::size_t>& ranks,
+                                     std::int32_t threads) {
+  std::vector<double> values, copy;
+  if (ranks.empty()) return values;
+  if (v.n >= kNarrowFrom && narrowed(v.x, v.n, ranks, threads, values)) return values;
+  double* x = v.writable;
+  if (!x) {
+    copy.assign(v.x, v.x + v.n);
+    x = copy.data();
+  }
+  select_ranks(x, 0, v.n, ranks.data(), ranks.size());
+  values.resize(ranks.size());
+  for (std::size_t i = 0; i < ranks.size(); ++i) values[i] = x[ranks[i]];
+  return values;
+}
+
+// Linear interpolation from a to b; the blend form when b - a overflows.
+double lerp(double a, double b, double t) {
+  double d = b - a;
+  return finite(d) ? a + t * d : a * (1 - t) + b * t;
+}
+
+// The ranks percentiles pcts[0, k) need, sorted and distinct, without the
+// ends 0 and n - 1 (min and max are known already).
+std::vector<std::size_t> needed_ranks(std::size_t n, const double* pcts,
+                                      std::size_t k) {
+  std::vector<std::size_t> ranks;
+  for (std::size_t i = 0; i < k; ++i) {
+    if (!(pcts[i] >= 0 && pcts[i] <= 100)) continue;
+    double h = rank_position(n, pcts[i]);
+    auto r = static_cast<std::size_t>(h);
+    bool between = h > static_cast<double>(r);
+    for (std::size_t q = r; q <= r + between; ++q) {
+      if (q > 0 && q < n - 1) ranks.push_back(q);
+    }
+  }
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  return ranks;
+}
+
+}  // namespace
+
+std::vector<double> detail::percentiles(const Finite& v, const double* pcts,
+                                        std::size_t k, double lo, double hi,
+                                        std::int32_t threads) {
+  std::size_t n = v.n;
+  std::vector<std::size_t> ranks = needed_ranks(n, pcts, k);
+  std::vector<double> values = order_statistics(v, ranks, threads);
+  auto at = [&](std::size_t r) {
+    if (r == 0 || r == n - 1) return r == 0 ? lo : hi;
+    return values[std::lower_bound(ranks.begin(), ranks.end(), r) - ranks.begin()];
+  };
+  std::vector<double> out(k, detail::kNaN);
+  for (std::size_t i = 0; i < k; ++i) {
+    if (!(pcts[i] >= 0 && pcts[i] <= 100)) continue;
+    double h = rank_position(n, pcts[i]);
+    auto r = static_cast<std::size_t>(h);
+    double t = h - static_cast<double>(r);
+    out[i] = t > 0 ? lerp(at(r), at(r + 1), t) : at(r);
+  }
+  return out;
+}
+
+}  // namespace mc::stats
