@@ -258,7 +258,7 @@ def _validate_here(model: dict, iterations: int) -> dict:
     except ModelError as error:
         violations = error.violations
     except LimitError as error:
-        violations = [Violation(error.field, str(error))]
+        violations = [Violation(error.field, error.description)]
 
     return validation_document(compiled, violations, iterations, threads)
 

@@ -15,6 +15,7 @@ progress, waking every few tens of milliseconds.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import time
@@ -30,6 +31,9 @@ from mcengine.model.loader import check_percentiles
 
 DEFAULT_PERCENTILES = (1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0)
 SENSITIVITY_ITERATIONS = 100_000
+# More threads than this per core only add switching, and each thread
+# holds a register file.
+MAX_THREADS_PER_CORE = 4
 # A block's registers should stay in a core's L2 cache (1 MiB here).
 REGISTER_BYTES = 1 << 20
 MIN_BLOCK, MAX_BLOCK = 256, 4096
@@ -67,6 +71,7 @@ def simulate(
     Raises ModelError, LimitError, Cancelled or DeadlineExceeded.
     """
     limits = limits or Limits()
+    _check_controls(cancel, deadline)
     _check_iterations(iterations, limits)
     compiled = compile_model(model, limits.model_limits())
     _check_values(compiled, iterations, limits)
@@ -169,17 +174,37 @@ def _seed(seed: int | None) -> int:
 
 
 def _threads(threads: int | None) -> int:
+    cores = os.cpu_count() or 1
     if threads is None or threads == 0:
-        return os.cpu_count() or 1
+        return cores
+    most = MAX_THREADS_PER_CORE * cores
     if (
         isinstance(threads, bool)
         or not isinstance(threads, int)
-        or threads < 0
+        or not 0 <= threads <= most
     ):
         raise ModelError.single(
-            "threads", f"must be a whole number >= 0, got {threads!r}"
+            "threads",
+            f"must be a whole number from 0 (all cores) to {most} "
+            f"({MAX_THREADS_PER_CORE} per core), got {threads!r}",
         )
     return threads
+
+
+def _check_controls(cancel, deadline) -> None:
+    """cancel needs is_set(); a deadline is a finite monotonic instant."""
+    if cancel is not None and not callable(getattr(cancel, "is_set", None)):
+        raise TypeError(
+            "cancel must have an is_set() method, such as a "
+            f"threading.Event; got {cancel!r}"
+        )
+    if deadline is not None and not math.isfinite(deadline):
+        raise ValueError(
+            f"deadline must be a finite time.monotonic() "
+            f"instant, got {deadline!r}"
+        )
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled before the run began")
 
 
 def block_size(n_regs: int) -> int:
@@ -241,7 +266,7 @@ def _raise_unless_completed(run, iterations: int) -> None:
         return
     done = f"{run.done} of {iterations} iterations done"
     if status == "deadline":
-        raise DeadlineExceeded(f"deadline exceeded ({done})")
+        raise DeadlineExceeded(f"{done} when the deadline passed")
     if status == "cancelled":
-        raise Cancelled(f"cancelled ({done})")
+        raise Cancelled(f"cancelled with {done}")
     raise RuntimeError(f"the core failed: {run.failure} ({done})")

@@ -137,7 +137,17 @@ class CellCompiler:
         return operand
 
     def visit_Binary(self, node: ast.Binary) -> Value:
-        left, right = self.value(node.left), self.value(node.right)
+        # A long chain such as a+b+c+... is a deep left spine: walk it
+        # in a loop, so formula length never becomes recursion depth.
+        spine = [node]
+        while isinstance(spine[-1].left, ast.Binary):
+            spine.append(spine[-1].left)
+        left = self.value(spine[-1].left)
+        for step in reversed(spine):
+            left = self.combine(step, left, self.value(step.right))
+        return left
+
+    def combine(self, node: ast.Binary, left: Value, right: Value) -> Value:
         if node.op == "&":
             return self.concatenate(node, left, right)
         if node.op in _COMPARE:

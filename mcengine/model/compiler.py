@@ -19,7 +19,7 @@ import difflib
 from dataclasses import dataclass
 
 from mcengine.model import syntax as ast
-from mcengine.model.builder import OPCODES, ProgramBuilder, Reg
+from mcengine.model.builder import OPCODES, ProgramBuilder, Reg, error_name
 from mcengine.model.codegen import CellCompiler, CellError
 from mcengine.model.distributions import (
     DISTRIBUTIONS,
@@ -66,11 +66,30 @@ def compile_model(model, limits: ModelLimits | None = None) -> CompiledModel:
     """
     if isinstance(model, CompiledModel):
         return model
+    try:
+        return _compile(model, limits)
+    except RecursionError:
+        # Parsing bounds nesting, so this needs a pathological model.
+        raise ModelError.single(
+            "model", "the model nests too deeply to compile"
+        ) from None
+
+
+def _compile(model, limits: ModelLimits | None) -> CompiledModel:
     spec = read_model(model, limits)
     trees = _parse(spec)
     order = _order(spec, trees)
     streams, input_names = _number_inputs(spec, trees)
     return _Emitter(spec, trees, streams, input_names).emit(order)
+
+
+def _error_parameter(spec, values: list[float]) -> str | None:
+    """A message for a parameter that is an Excel error, if one is."""
+    for name, value in zip(spec.params, values):
+        error = error_name(value)
+        if error is not None:
+            return f"{name} is the error {error}"
+    return None
 
 
 def _parse(spec: ModelSpec) -> dict[str, ast.Node]:
@@ -169,9 +188,12 @@ def _number_inputs(spec, trees):
 
 
 def _preorder(tree: ast.Node):
-    yield tree
-    for child in _children(tree):
-        yield from _preorder(child)
+    """Nodes in pre-order, left to right, without recursion."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(_children(node)))
 
 
 class _Emitter:
@@ -252,7 +274,9 @@ class _Emitter:
             if not s.params or any(p.index not in constants for p in s.params):
                 continue
             values = [constants[p.index] for p in s.params]
-            problem = parameter_error(s.spec, values)
+            problem = _error_parameter(s.spec, values) or parameter_error(
+                s.spec, values
+            )
             if problem:
                 self.violations.append(
                     Violation(

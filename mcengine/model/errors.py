@@ -42,5 +42,5 @@ class LimitError(ValueError):
         self.field = field
         self.limit = limit
         self.value = value
-        message = f"{field}: {what} {value} exceeds the limit of {limit}"
-        super().__init__(message)
+        self.description = f"{what} {value} exceeds the limit of {limit}"
+        super().__init__(f"{field}: {self.description}")

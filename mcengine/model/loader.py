@@ -60,17 +60,38 @@ def _as_dict(model) -> dict:
     if isinstance(model, Path):
         model = _read_file(model)
     if isinstance(model, (str, bytes)):
-        try:
-            model = json.loads(model)
-        except json.JSONDecodeError as exc:
-            raise ModelError.single(
-                "model",
-                f"not valid JSON: {exc.msg} at line {exc.lineno} "
-                f"column {exc.colno}",
-            ) from None
+        model = _parse_json(model)
     if not isinstance(model, dict):
         raise ModelError.single("model", "a model is a JSON object")
     return model
+
+
+def _parse_json(text: str | bytes) -> object:
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        hint = ""
+        if not str(text).lstrip().startswith(("{", "[", "b'{")):
+            hint = " (model text is JSON; to read a file pass a pathlib.Path)"
+        raise ModelError.single(
+            "model",
+            f"not valid JSON: {exc.msg} at line {exc.lineno} "
+            f"column {exc.colno}{hint}",
+        ) from None
+    except RecursionError:
+        raise ModelError.single("model", "JSON nested too deeply") from None
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, refusing a key given twice (json keeps the last)."""
+    result = {}
+    for name, value in pairs:
+        if name in result:
+            raise ModelError.single(
+                "model", f"the key {name!r} appears twice in one object"
+            )
+        result[name] = value
+    return result
 
 
 def _read_file(path: Path) -> str:
@@ -174,10 +195,15 @@ class _Checker:
         if isinstance(value, bool):
             return (1.0 if value else 0.0,)
         if isinstance(value, (int, float)):
-            if not math.isfinite(value):
-                self.add(field, "a constant must be a finite number")
+            number = _as_float(value)
+            if number is None:
+                self.add(
+                    field,
+                    "a constant must be a finite number "
+                    "within the range of a double (about 1.8e308)",
+                )
                 return None
-            return (float(value),)
+            return (number,)
         if isinstance(value, str):
             return (value,)
         self.add(
@@ -192,9 +218,14 @@ class _Checker:
             self.add("outputs", "a model needs a non-empty list of outputs")
             return []
         by_key = {key(n): n for n in cells}
+        given = self.data.get("cells")
+        # Names refused for their own sake are reported there, not here.
+        named = {key(n) for n in given} if isinstance(given, dict) else set()
         result, seen = [], set()
         for i, name in enumerate(outputs):
             field = f"outputs[{i}]"
+            if isinstance(name, str) and key(name) in named - set(by_key):
+                continue
             if not isinstance(name, str) or key(name) not in by_key:
                 self.add(field, f"{name!r} is not a cell of this model")
             elif key(name) in seen:
@@ -212,6 +243,15 @@ class _Checker:
         for field, description in problems:
             self.add(f"percentiles{field}", description)
         return None if problems else [float(v) for v in values]
+
+
+def _as_float(value: int | float) -> float | None:
+    """value as a finite float, or None (infinite, NaN or too large)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def check_percentiles(values) -> list[tuple[str, str]]:

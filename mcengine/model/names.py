@@ -1,10 +1,11 @@
 """Excel's rules for defined names, which cell names follow.
 
-A name starts with a letter, "_" or "\\", goes on with letters, digits,
-"_" and ".", is at most 255 characters, and is compared without regard to
-case. A name that Excel would read as a cell reference is refused: A1 style
-(one to three letters up to XFD, then a row up to 1,048,576, such as "cf1"
-or "XFD7"), R1C1 style ("R2C3", "R5", "C", "rc"), and TRUE and FALSE.
+A name starts with a letter (of any script), "_" or "\\", goes on with
+letters, digits, "_" and ".", is at most 255 characters, and is compared
+without regard to case. A name that Excel would read as a cell reference
+is refused: A1 style (one to three letters up to XFD, then a row up to
+1,048,576, such as "cf1" or "XFD7"), R1C1 style ("R2C3", "R5", "C", "rc"),
+and TRUE and FALSE.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import re
 
 MAX_NAME_LENGTH = 255
-_SHAPE = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*\Z")
+# Letters are any Unicode letters, as in Excel ("coût", "价格").
+_SHAPE = re.compile(r"(?:[^\W\d]|\\)[\w.\\]*\Z")
 _A1 = re.compile(r"([A-Za-z]{1,3})([0-9]+)\Z")
 _R1C1 = re.compile(r"[Rr]([0-9]*)([Cc][0-9]*)?\Z|[Cc][0-9]*\Z")
 _MAX_COLUMN = 16384  # XFD
@@ -54,5 +56,5 @@ def reads_as_a1(name: str) -> bool:
 
 
 def key(name: str) -> str:
-    """The case-insensitive identity of a name."""
-    return name.upper()
+    """The case-insensitive identity of a name (Unicode case folding)."""
+    return name.casefold()

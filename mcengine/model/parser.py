@@ -36,7 +36,7 @@ class Token:
 
 ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 _NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*")
+_NAME = re.compile(r"(?:[^\W\d]|\\)[\w.\\]*")
 _OPERATORS = (
     "<>",
     "<=",
@@ -126,12 +126,16 @@ _INFIX = {
 }
 _PERCENT = 6
 _PREFIX = 7
+# Excel allows 64 levels of nested functions; parentheses and signs count
+# here too, and the bound keeps parsing and compiling off deep recursion.
+MAX_NESTING = 100
 
 
 class _Parser:
     def __init__(self, text: str):
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> Token:
         return self.tokens[self.i]
@@ -149,7 +153,19 @@ class _Parser:
         return token
 
     def expression(self, min_power: int = 0) -> ast.Node:
-        left = self.prefix()
+        if self.depth >= MAX_NESTING:
+            raise FormulaSyntaxError(
+                self.peek().pos,
+                f"the formula nests more than {MAX_NESTING} levels deep "
+                "(parentheses, function calls and signs)",
+            )
+        self.depth += 1
+        try:
+            return self.operators(self.prefix(), min_power)
+        finally:
+            self.depth -= 1
+
+    def operators(self, left: ast.Node, min_power: int) -> ast.Node:
         while True:
             token = self.peek()
             if token.kind != "op":

@@ -64,7 +64,7 @@ def limit_violations(iterations: int, threads: int, max_iterations: int):
     try:
         check_limits(iterations, threads, max_iterations)
     except LimitError as error:
-        return [Violation(error.field, str(error))]
+        return [Violation(error.field, error.description)]
 
     return []
 
@@ -78,7 +78,7 @@ def memory_violations(iterations: int, outputs: int, max_values: int):
         "iterations", max_values, values, "iterations times outputs"
     )
 
-    return [Violation(error.field, str(error))]
+    return [Violation(error.field, error.description)]
 
 
 def _iteration_violations(iterations: int) -> list[Violation]:

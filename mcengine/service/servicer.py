@@ -77,7 +77,11 @@ class SimulatorServicer(simulator_pb2_grpc.SimulatorServicer):
         limits = self._limits(self._loaded_engine())
         iterations = request.iterations or checks.DEFAULT_VALIDATE_ITERATIONS
         threads = request.threads or self._config.threads or _cores()
-        compiled, violations = _compile(request, limits)
+        # Compiling a large model is Python work that holds the GIL, so
+        # validations share the simulation slots: a burst of them is
+        # refused rather than starving health checks.
+        with self._admission.slot(threading.Event()):
+            compiled, violations = _compile(request, limits)
         violations += checks.limit_violations(
             iterations, request.threads, self._config.max_iterations
         )
@@ -121,7 +125,7 @@ class SimulatorServicer(simulator_pb2_grpc.SimulatorServicer):
         """The outcome label and the status for a simulation stopped early."""
         late = deadline is not None and time.monotonic() >= deadline
         if isinstance(stop, engine.DeadlineExceeded) or late:
-            detail = f"the deadline passed before the simulation ended: {stop}"
+            detail = f"deadline exceeded: {stop}"
             code = grpc.StatusCode.DEADLINE_EXCEEDED
             return "deadline_exceeded", status.Stopped(code, detail)
         if self._admission.cancelled_by_drain:
@@ -160,7 +164,7 @@ def _compile(request, limits):
     except ModelError as error:
         return None, list(error.violations)
     except LimitError as error:
-        return None, [Violation(error.field, str(error))]
+        return None, [Violation(error.field, error.description)]
 
 
 def _deadline(context) -> float | None:

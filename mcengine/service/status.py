@@ -81,7 +81,7 @@ def _shortened(violation: Violation) -> Violation:
 
 def over_limit(error: LimitError) -> grpc.Status:
     """RESOURCE_EXHAUSTED naming the field, the value and the limit."""
-    violation = Violation(error.field, str(error))
+    violation = Violation(error.field, error.description)
 
     return _rich(code_pb2.RESOURCE_EXHAUSTED, str(error), [violation])
 

@@ -121,3 +121,27 @@ def test_simulations_run_concurrently_from_threads():
     alone = simulate(MODEL, iterations=20_000, seed=1)
     assert results[1].outputs["y"] == alone.outputs["y"]
     assert results[1].outputs["y"] != results[2].outputs["y"]
+
+
+def test_a_cancel_already_set_refuses_to_start():
+    """An event set before the call means no run at all."""
+    event = threading.Event()
+    event.set()
+    with pytest.raises(Cancelled):
+        simulate(MODEL, iterations=10, cancel=event)
+
+
+@pytest.mark.parametrize(
+    "options", [{"deadline": float("nan")}, {"cancel": 5}]
+)
+def test_malformed_controls_are_refused(options):
+    """A NaN deadline or a cancel without is_set() is a caller error."""
+    with pytest.raises((TypeError, ValueError)):
+        simulate(MODEL, iterations=10, **options)
+
+
+def test_thread_counts_are_capped():
+    """A million threads is refused with the cap in the message."""
+    with pytest.raises(ModelError) as caught:
+        simulate(MODEL, iterations=10, threads=10**6)
+    assert "per core" in str(caught.value)

@@ -145,3 +145,53 @@ def test_constant_parts_are_folded_out_of_the_loop():
         }
     )
     assert compiled.instruction_count == 2  # SAMPLE and one MUL
+
+
+def test_deep_nesting_is_refused_with_the_limit():
+    """Nesting past the limit is a model error, never a RecursionError."""
+    formula = "=" + "(" * 150 + "1" + ")" * 150
+    found = violations({"cells": {"x": formula}, "outputs": ["x"]})
+    assert "nests more than 100 levels" in found["cells.x"]
+
+
+def test_long_operator_chains_compile():
+    """A 4,000-term sum is long, not deep: it compiles and runs."""
+    compiled = compile_model(
+        {"cells": {"x": "=" + "+".join(["1"] * 4000)}, "outputs": ["x"]}
+    )
+    assert compiled.instruction_count == 0  # folded to a constant
+
+
+@pytest.mark.parametrize("name", ["coût", "价格", "Überschuss"])
+def test_names_in_any_script_are_accepted(name):
+    """Excel accepts letters of any script in names."""
+    compiled = compile_model(
+        {"cells": {name: 2, "y": f"={name} * 2"}, "outputs": ["y"]}
+    )
+    assert compiled.outputs == ["y"]
+
+
+def test_a_key_given_twice_is_refused():
+    """JSON text with a duplicate key is refused, not silently merged."""
+    text = '{"cells": {"x": 1, "x": 2}, "outputs": ["x"]}'
+    assert "appears twice" in violations(text)["model"]
+
+
+def test_a_constant_beyond_a_double_is_refused():
+    """An integer too large for a double is a clear error."""
+    found = violations({"cells": {"x": 10**400}, "outputs": ["x"]})
+    assert "finite number" in found["cells.x"]
+
+
+def test_a_refused_name_is_not_reported_again_as_an_output():
+    """Only the bad name is reported, not its use as an output."""
+    found = violations({"cells": {"A1": 1}, "outputs": ["A1"]})
+    assert set(found) == {"cells.A1"}
+
+
+def test_an_error_parameter_is_named_as_that_error():
+    """RiskNormal(#N/A, 1) says the mean is #N/A, not NaN."""
+    found = violations(
+        {"cells": {"x": "=RiskNormal(#N/A, 1)"}, "outputs": ["x"]}
+    )
+    assert "mean is the error #N/A" in found["cells.x"]
