@@ -24,7 +24,7 @@ test: install
 	$(PY) -m pytest
 
 bench: install
-	$(PY) -m bench.r1_speed
+	$(PY) -m bench.run
 
 clean:
 	rm -rf build $(VENV) mcengine/v1 mcengine/_core*.so

@@ -1,0 +1,64 @@
+"""R1 end to end: mcengine.simulate against ../shared/bench/r1_numpy.py.
+
+Both compute, for R1's two outputs, the mean, the sample standard
+deviation and the percentiles 1, 5, 50, 95 and 99, at each size of
+SCALE.r1_runs, in this process and in the same run. mcengine runs
+on every core (its default) and also reports what NumPy does not: the
+histogram, higher moments and the inputs' rank correlations. The two use
+different random streams, so agreement is statistical: each output's
+means must lie within 4 standard errors of their difference.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import mcengine
+from bench.core import r1
+from bench.core.checks import check_agreement
+from bench.core.record import checked, record, timed
+from bench.core.scale import SCALE
+
+CORES = os.cpu_count() or 1
+# The baseline's result for each size, kept by its benchmark so that
+# mcengine's can be checked against it without running NumPy again.
+_NUMPY_RESULTS: dict[int, dict] = {}
+
+
+def numpy_result(n: int) -> dict:
+    """The NumPy baseline's statistics at n iterations (run if missing)."""
+    if n not in _NUMPY_RESULTS:
+        _NUMPY_RESULTS[n] = r1.numpy_baseline().simulate(n, r1.SEED)
+
+    return _NUMPY_RESULTS[n]
+
+
+@pytest.mark.parametrize(("n", "rounds"), SCALE.r1_runs)
+def test_numpy_r1(benchmark, n: int, rounds: int):
+    """The NumPy baseline at n iterations."""
+    record(benchmark, f"r1:{n}", "baseline", r1.BASELINE_NAME, n, "iterations")
+    baseline = r1.numpy_baseline()
+    _NUMPY_RESULTS[n] = timed(
+        benchmark, lambda: baseline.simulate(n, r1.SEED), rounds
+    )
+
+
+@pytest.mark.parametrize(("n", "rounds"), SCALE.r1_runs)
+def test_mcengine_r1(benchmark, n: int, rounds: int):
+    """mcengine.simulate at n iterations on every core, checked against
+    the baseline's means."""
+    name = f"mcengine.simulate, {CORES} threads"
+    record(benchmark, f"r1:{n}", "subject", name, n, "iterations")
+    model = r1.model()
+    result = timed(
+        benchmark,
+        lambda: mcengine.simulate(
+            model, iterations=n, seed=r1.SEED, percentiles=r1.PERCENTILES
+        ),
+        rounds,
+    )
+    outputs = result.to_dict()["outputs"]
+    zs = check_agreement(outputs, numpy_result(n), n)
+    checked(benchmark, mean_difference_z=zs)

@@ -1,0 +1,49 @@
+"""`make bench` at smoke scale: every benchmark imports, runs and checks.
+
+The benchmarks are measurements, not tests, so nothing here looks at a
+time; it only keeps them from rotting: bench.run drives the whole core
+suite at tiny sizes (MCENGINE_BENCH_SCALE=smoke) and must write a report
+whose figures each pair a subject with its baseline and carry their
+correctness checks, and a summary with every section.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+SECTIONS = (
+    "## Machine",
+    "## R1 end to end",
+    "## Thread scaling",
+    "## Service overhead",
+    "## Evaluator",
+    "## Samples per second",
+    "## Load run",
+)
+
+
+def test_core_benchmarks_run_and_check_at_smoke_scale(tmp_path):
+    """bench.run --scale smoke passes and reports every figure checked."""
+    command = [sys.executable, "-m", "bench.run", "--scale", "smoke"]
+    command += ["--no-load", "--results", str(tmp_path)]
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+
+    found = json.loads((tmp_path / "figures.json").read_text())
+    assert any(key.startswith("dist:") for key in found)
+    for key, figure in found.items():
+        assert figure["subject"] and figure["baseline"], key
+        assert figure["subject"]["checks"], key
+    text = (tmp_path / "summary.md").read_text()
+    assert all(section in text for section in SECTIONS)
