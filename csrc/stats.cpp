@@ -73,23 +73,26 @@ struct Moments {
   double n = 0, mean = 0, m2 = 0, m3 = 0, m4 = 0, min = 0, max = 0;
 };
 
-// Sum, min and max of x[0, n), n > 0.
-void sum_range(const double* x, std::size_t n, Moments& out) {
+// Sum, min and max of x[0, n) * scale, n > 0. The scale is a power of two
+// (so scaling is exact), 1 except for values near the ends of the double range.
+void sum_range(const double* x, std::size_t n, double scale, Moments& out) {
   double s[kLanes] = {}, lo[kLanes], hi[kLanes], total = 0;
-  std::fill(lo, lo + kLanes, x[0]);
-  std::fill(hi, hi + kLanes, x[0]);
+  std::fill(lo, lo + kLanes, x[0] * scale);
+  std::fill(hi, hi + kLanes, x[0] * scale);
   std::size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
     for (std::size_t j = 0; j < kLanes; ++j) {
-      s[j] += x[i + j];
-      lo[j] = std::min(lo[j], x[i + j]);
-      hi[j] = std::max(hi[j], x[i + j]);
+      double v = x[i + j] * scale;
+      s[j] += v;
+      lo[j] = std::min(lo[j], v);
+      hi[j] = std::max(hi[j], v);
     }
   }
   for (; i < n; ++i) {
-    total += x[i];
-    lo[0] = std::min(lo[0], x[i]);
-    hi[0] = std::max(hi[0], x[i]);
+    double v = x[i] * scale;
+    total += v;
+    lo[0] = std::min(lo[0], v);
+    hi[0] = std::max(hi[0], v);
   }
   for (std::size_t j = 0; j < kLanes; ++j) total += s[j];
   out.mean = total;
@@ -101,14 +104,16 @@ void sum_range(const double* x, std::size_t n, Moments& out) {
 // vectorises the lane loop below across iterations with costly shuffles.
 using Lanes = double __attribute__((vector_size(8 * sizeof(double))));
 
-// Adds the sums of d, d^2, d^3, d^4 over x[0, n), d = x - c, to sums[0, 4).
-void add_powers(const double* x, std::size_t n, double c, double* sums) {
+// Adds the sums of d, d^2, d^3, d^4 over x[0, n), d = x scale - c, to
+// sums[0, 4).
+void add_powers(const double* x, std::size_t n, double scale, double c,
+                double* sums) {
   Lanes s1 = {}, s2 = {}, s3 = {}, s4 = {};
   std::size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
     Lanes d;
     std::memcpy(&d, x + i, sizeof d);
-    d -= c;
+    d = d * scale - c;
     Lanes d2 = d * d;
     s1 += d;
     s2 += d2;
@@ -117,7 +122,7 @@ void add_powers(const double* x, std::size_t n, double c, double* sums) {
   }
   double block[4] = {};
   for (; i < n; ++i) {
-    double d = x[i] - c, d2 = d * d;
+    double d = x[i] * scale - c, d2 = d * d;
     block[0] += d;
     block[1] += d2;
     block[2] += d2 * d;
@@ -135,13 +140,13 @@ void add_powers(const double* x, std::size_t n, double c, double* sums) {
 // Moments of one chunk, two passes: a provisional mean c, then sums of powers
 // of x - c in blocks (rounding error grows with the block and lane lengths,
 // not with n), shifted to the exact mean. A constant chunk gives its value.
-Moments chunk_moments(const double* x, std::size_t n) {
+Moments chunk_moments(const double* x, std::size_t n, double scale) {
   Moments m;
-  sum_range(x, n, m);
+  sum_range(x, n, scale, m);
   m.n = static_cast<double>(n);
   double c = m.mean / m.n, s[4] = {};
   for (std::size_t b = 0; b < n; b += kBlock) {
-    add_powers(x + b, std::min(kBlock, n - b), c, s);
+    add_powers(x + b, std::min(kBlock, n - b), scale, c, s);
   }
   double e = s[0] / m.n;
   m.mean = c + e;
@@ -177,14 +182,33 @@ Moments merge_range(const std::vector<Moments>& parts, std::size_t lo, std::size
   return merge(merge_range(parts, lo, mid), merge_range(parts, mid, hi));
 }
 
-Moments moments(const double* x, std::size_t n, std::int32_t threads) {
+Moments scaled_moments(const double* x, std::size_t n, double scale,
+                       std::int32_t threads) {
   std::size_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<Moments> parts(chunks);
   parallel_for(chunks, worker_count(chunks, threads), [&](std::size_t c, std::size_t) {
     std::size_t begin = c * kChunk;
-    parts[c] = chunk_moments(x + begin, std::min(kChunk, n - begin));
+    parts[c] = chunk_moments(x + begin, std::min(kChunk, n - begin), scale);
   });
   return merge_range(parts, 0, chunks);
+}
+
+// Fourth powers of deviations overflow beyond about 2^255 and underflow below
+// about 2^-255, so values of such magnitude are summed scaled by a power of two
+// (exact), and the moments reported in the values' own units.
+constexpr double kSafeHigh = 0x1p200, kSafeLow = 0x1p-200;
+
+// Moments of x[0, n) and the scale (a power of two) they are expressed in.
+Moments moments(const double* x, std::size_t n, std::int32_t threads, double& scale) {
+  scale = 1.0;
+  Moments m = scaled_moments(x, n, scale, threads);
+  double size = std::max(std::fabs(m.min), std::fabs(m.max));
+  if (size == 0.0 || (size < kSafeHigh && size > kSafeLow)) return m;
+  scale = std::ldexp(1.0, -std::ilogb(size));
+  Moments scaled = scaled_moments(x, n, scale, threads);
+  scaled.min = m.min;
+  scaled.max = m.max;
+  return scaled;
 }
 
 // Equal-width edges from lo to hi, computed on halves so that hi - lo cannot
@@ -235,10 +259,10 @@ void histogram(const double* x, std::size_t n, double lo, double hi, std::int32_
   }
 }
 
-void set_moments(const Moments& m, Summary& s) {
+void set_moments(const Moments& m, double scale, Summary& s) {
   double m2 = m.m2 / m.n;
-  s.mean = m.mean;
-  s.std = m.n >= 2 ? std::sqrt(m.m2 / (m.n - 1)) : kNaN;
+  s.mean = m.mean / scale;
+  s.std = m.n >= 2 ? std::sqrt(m.m2 / (m.n - 1)) / scale : kNaN;
   s.min = m.min;
   s.max = m.max;
   s.skewness = (m.m3 / m.n) / (m2 * std::sqrt(m2));  // 0 / 0 when constant
@@ -260,8 +284,9 @@ Summary describe_values(const double* values, double* in_place, std::size_t n,
     s.percentiles.assign(k, kNaN);
     return s;
   }
-  Moments m = moments(v.x, v.n, threads);
-  set_moments(m, s);
+  double scale = 1.0;
+  Moments m = moments(v.x, v.n, threads, scale);
+  set_moments(m, scale, s);
   histogram(v.x, v.n, m.min, m.max, std::max(bins, 1), threads, s);
   s.percentiles = detail::percentiles(v, pcts, k, m.min, m.max, threads);
   return s;

@@ -338,3 +338,17 @@ def test_spearman_refuses_mismatched_shapes():
         _core.spearman(np.ones((2, 10), dtype=np.int64), np.ones(10))
     with pytest.raises(ValueError, match="dimension"):
         _core.spearman(np.ones(10), np.ones(10))
+
+
+@pytest.mark.parametrize("power", [-1000, -600, 600, 1000])
+def test_moments_hold_at_the_ends_of_the_double_range(power):
+    """Values near 1e-300 or 1e300 give the moments of the same values at
+    unit scale times 2**power, exactly: fourth powers would under- or
+    overflow, so they are summed scaled by a power of two."""
+    x = np.random.default_rng(5).normal(size=10_000)
+    unit = _core.describe(x, [50])
+    big = _core.describe(np.ldexp(x, power), [50])
+    for name in ("mean", "std", "min", "max"):
+        assert big[name] == math.ldexp(unit[name], power)
+    assert big["skewness"] == unit["skewness"]
+    assert big["kurtosis"] == unit["kurtosis"]
