@@ -91,6 +91,12 @@ def _serve_parser(commands) -> None:
     serve.add_argument(
         "--max-concurrent", type=int, help="simulations at once (cores)"
     )
+    serve.add_argument(
+        "--max-queued", type=int, help="requests waiting for a slot (cores)"
+    )
+    serve.add_argument(
+        "--queue-seconds", type=float, help="longest wait for a slot (1)"
+    )
     serve.add_argument("--max-iterations", type=int)
     serve.add_argument("--log-format", choices=("json", "console"))
     serve.add_argument("--log-level")
@@ -177,6 +183,8 @@ def _serve(args) -> int:
         colour=args.colour,
         grace_seconds=args.grace_seconds,
         max_concurrent=args.max_concurrent,
+        max_queued=args.max_queued,
+        queue_seconds=args.queue_seconds,
         max_iterations=args.max_iterations,
         log_format=args.log_format,
         log_level=args.log_level,

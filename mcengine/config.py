@@ -38,6 +38,9 @@ class Config:
     threads: int | None = None
     colour: str = "none"
     max_concurrent: int = field(default_factory=_cores)
+    # Requests that may wait for a slot, and for how long at most.
+    max_queued: int = field(default_factory=_cores)
+    queue_seconds: float = 1.0
     grace_seconds: float = 20.0
     max_iterations: int = 50_000_000
     max_message_bytes: int = 4 * 1024 * 1024
@@ -88,6 +91,8 @@ ENVIRONMENT = {
     "threads": "MCENGINE_THREADS",
     "colour": "MCENGINE_COLOUR",
     "max_concurrent": "MCENGINE_MAX_CONCURRENT",
+    "max_queued": "MCENGINE_MAX_QUEUED",
+    "queue_seconds": "MCENGINE_QUEUE_SECONDS",
     "grace_seconds": "MCENGINE_GRACE_SECONDS",
     "max_iterations": "MCENGINE_MAX_ITERATIONS",
     "max_message_bytes": "MCENGINE_MAX_MESSAGE_BYTES",
@@ -171,6 +176,8 @@ _CHECKS = {
     "threads": _optional_integer(0),
     "colour": _label,
     "max_concurrent": _integer(1),
+    "max_queued": _integer(0),
+    "queue_seconds": _positive_number,
     "grace_seconds": _positive_number,
     "max_iterations": _integer(1),
     # Below 1 KiB not even a small model fits.
@@ -184,6 +191,8 @@ _KINDS: dict[str, Callable[[str], Any]] = {
     "http_port": int,
     "threads": int,
     "max_concurrent": int,
+    "max_queued": int,
+    "queue_seconds": float,
     "grace_seconds": float,
     "max_iterations": int,
     "max_message_bytes": int,

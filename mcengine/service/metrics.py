@@ -67,6 +67,11 @@ class Metrics:
             "Simulate calls holding a simulation slot now.",
             registry=registry,
         )
+        self.queued = Gauge(
+            "mcengine_queued_requests",
+            "Simulate calls waiting for a simulation slot now.",
+            registry=registry,
+        )
         self.slots = Gauge(
             "mcengine_simulation_slots",
             "Simulations allowed to run at once (MCENGINE_MAX_CONCURRENT).",

@@ -64,7 +64,11 @@ class Server:
         self.metrics = Metrics(self.registry)
         self.readiness = Readiness(__version__, config.colour)
         self.admission = Admission(
-            config.max_concurrent, self.metrics.inflight
+            config.max_concurrent,
+            self.metrics.inflight,
+            queue_limit=config.max_queued,
+            queue_seconds=config.queue_seconds,
+            queue_gauge=self.metrics.queued,
         )
         self.metrics.slots.set(config.max_concurrent)
         self._describe_build()
@@ -131,7 +135,9 @@ class Server:
     def _grpc_server(self) -> grpc.Server:
         config = self.config
         pool = futures.ThreadPoolExecutor(
-            max_workers=config.max_concurrent + HEADROOM_THREADS,
+            max_workers=config.max_concurrent
+            + config.max_queued
+            + HEADROOM_THREADS,
             thread_name_prefix="mcengine-rpc",
         )
         server = grpc.server(

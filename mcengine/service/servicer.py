@@ -66,7 +66,7 @@ class SimulatorServicer(simulator_pb2_grpc.SimulatorServicer):
         model = convert.model_source(request)
         cancel = threading.Event()
         context.add_callback(cancel.set)
-        with self._admission.slot(cancel):
+        with self._admission.slot(cancel, _deadline(context)):
             result = self._run(engine, model, spec, cancel, context)
         structlog.contextvars.bind_contextvars(seed=result.seed)
 

@@ -21,7 +21,8 @@ SHUTTING_DOWN = "the server is shutting down; retry on another replica"
 
 
 class Busy(Exception):
-    """Every simulation slot is taken; the request was refused, not queued."""
+    """Every simulation slot stayed taken, and the queue was full or the
+    request's wait for a slot ran out."""
 
     def __init__(self, limit: int):
         self.limit = limit

@@ -47,8 +47,11 @@ QUICK = pb.SimulateRequest(
 
 @pytest.fixture(scope="module")
 def one_slot():
-    """A server with a single simulation slot, shared by this module."""
-    process = ServerProcess("--max-concurrent", "1")
+    """A server with a single simulation slot and a short queue (one
+    request, 0.3 s), shared by this module."""
+    process = ServerProcess(
+        "--max-concurrent", "1", "--max-queued", "1", "--queue-seconds", "0.3"
+    )
     process.wait_ready()
     yield process
     process.close()
@@ -75,8 +78,9 @@ def stop_long(future, server) -> None:
     wait_until(lambda: running(server) == 0, timeout=STOP_BOUND)
 
 
-def test_busy_server_refuses_at_once(one_slot):
-    """With every slot taken, a Simulate is refused RESOURCE_EXHAUSTED."""
+def test_busy_server_refuses_once_the_queue_wait_ends(one_slot):
+    """With every slot taken, a Simulate waits its 0.3 s in the queue, then
+    is refused RESOURCE_EXHAUSTED (well within a second)."""
     with grpc.insecure_channel(one_slot.target) as channel:
         stub = simulator_pb2_grpc.SimulatorStub(channel)
         future = start_long(stub, one_slot)
@@ -89,6 +93,39 @@ def test_busy_server_refuses_at_once(one_slot):
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "slots are busy" in refused.value.details()
     assert waited < 1.0
+
+
+@pytest.fixture(scope="module")
+def patient_slot():
+    """One slot and a queue of one request that may wait a minute."""
+    process = ServerProcess(
+        "--max-concurrent", "1", "--max-queued", "1", "--queue-seconds", "60"
+    )
+    process.wait_ready()
+    yield process
+    process.close()
+
+
+def queued(server) -> float:
+    return metric(server.http_port, "mcengine_queued_requests")
+
+
+def test_a_queued_call_runs_when_a_slot_frees(patient_slot):
+    """A call waiting in the queue runs once the slot's holder ends; a
+    call arriving while the queue is full is refused at once."""
+    with grpc.insecure_channel(patient_slot.target) as channel:
+        stub = simulator_pb2_grpc.SimulatorStub(channel)
+        long = start_long(stub, patient_slot)
+        waiting = stub.Simulate.future(QUICK, timeout=60)
+        wait_until(lambda: queued(patient_slot) == 1, timeout=30)
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.Simulate(QUICK, timeout=10)
+        long.cancel()
+        reply = waiting.result(timeout=30)
+
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert reply.iterations == 1_000
+    assert queued(patient_slot) == 0
 
 
 def test_probes_answer_within_a_second_while_slots_are_busy(one_slot):
