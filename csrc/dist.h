@@ -23,6 +23,7 @@
 #include "dist_table.h"
 #include "mc_defs.h"
 #include "special_elementary.h"
+#include "special_normal.h"
 
 namespace mc {
 
@@ -83,6 +84,42 @@ MC_LOOP void kind_block(const double* const* params, const double* u, double* ou
   }
 }
 
+// The value of a normal-based kind from the standard normal quantile z.
+template <int32_t KIND>
+MC_INLINE double value_from_z(const double* p, double z) {
+  switch (KIND) {
+    case DIST_NORMAL:
+      return z_normal(p[0], p[1], z);
+    case DIST_LOGNORM2:
+      return z_lognorm2(p[0], p[1], z);
+    default:
+      return z_lognorm(p[0], p[1], z);
+  }
+}
+
+// kind_block for Normal, Lognorm2 and Lognorm, the same values: on a CPU the
+// standard normal quantiles of a chunk come first from normal_quantiles,
+// which serves most of them without the tail's logarithm.
+template <int32_t KIND>
+MC_LOOP void normal_block(const double* const* params, const double* u, double* out,
+                          int32_t n) {
+#if defined(__CUDA_ARCH__)
+  kind_block<KIND, 2>(params, u, out, n);
+#else
+  constexpr int32_t CHUNK = 512;
+  double z[CHUNK];
+  for (int32_t first = 0; first < n; first += CHUNK) {
+    int32_t len = n - first < CHUNK ? n - first : CHUNK;
+    normal_quantiles(u + first, z, len);
+    for (int32_t j = 0; j < len; ++j) {
+      int32_t k = first + j;
+      double p[2] = {params[0][k], params[1][k]};
+      out[k] = guard(check_params(KIND, p), u[k], value_from_z<KIND>(p, z[j]));
+    }
+  }
+#endif
+}
+
 MC_HD void fill_error(double* out, int32_t n) {
   for (int32_t k = 0; k < n; ++k) out[k] = error_value(ERR_NUM);
 }
@@ -106,11 +143,11 @@ MC_HD void sample_block(int32_t kind, const double* const* params, const double*
   bool table = aux != nullptr;
   switch (kind) {
     case DIST_NORMAL:
-      return kind_block<DIST_NORMAL, 2>(params, u, out, n);
+      return normal_block<DIST_NORMAL>(params, u, out, n);
     case DIST_LOGNORM:
-      return kind_block<DIST_LOGNORM, 2>(params, u, out, n);
+      return normal_block<DIST_LOGNORM>(params, u, out, n);
     case DIST_LOGNORM2:
-      return kind_block<DIST_LOGNORM2, 2>(params, u, out, n);
+      return normal_block<DIST_LOGNORM2>(params, u, out, n);
     case DIST_UNIFORM:
       return kind_block<DIST_UNIFORM, 2>(params, u, out, n);
     case DIST_TRIANG:

@@ -6,6 +6,9 @@
 //   dist_detail::q_normal, q_lognorm2, q_lognorm, q_uniform, q_triang,
 //   q_expon, q_weibull, q_beta, q_pert, q_gamma
 //                                  one value each, for sample_block (dist.h)
+//   dist_detail::z_normal, z_lognorm2, z_lognorm
+//                                  the first three from the standard normal
+//                                  quantile z instead of u
 //
 // Each assumes valid parameters (dist_params.h) and 0 < u < 1; sample_block
 // turns anything else into #NUM!. The parameters are described in
@@ -37,20 +40,34 @@ MC_HD void pert_header(double lo, double mode, double hi, double* h) {
 
 namespace dist_detail {
 
-MC_INLINE double q_normal(double mean, double sd, double u) {
-  return madd(sd, normal_quantile(u), mean);
+// Normal, Lognorm2 and Lognorm from the standard normal quantile z at u, so
+// that sample_block can take z for a whole block from normal_quantiles.
+MC_INLINE double z_normal(double mean, double sd, double z) {
+  return madd(sd, z, mean);
 }
 
-MC_INLINE double q_lognorm2(double mu, double sigma, double u) {
-  return vexp(madd(sigma, normal_quantile(u), mu));
+MC_INLINE double z_lognorm2(double mu, double sigma, double z) {
+  return vexp(madd(sigma, z, mu));
 }
 
 // sigma^2 = ln(1 + sd^2 / mean^2), mu = ln(mean) - sigma^2 / 2, so that
 // e^(mu + sigma z) = mean e^(sigma z - sigma^2 / 2).
-MC_INLINE double q_lognorm(double mean, double sd, double u) {
+MC_INLINE double z_lognorm(double mean, double sd, double z) {
   double ratio = sd / mean;
   double s2 = vlog1p(ratio * ratio);
-  return mean * vexp(madd(sqrt(s2), normal_quantile(u), -0.5 * s2));
+  return mean * vexp(madd(sqrt(s2), z, -0.5 * s2));
+}
+
+MC_INLINE double q_normal(double mean, double sd, double u) {
+  return z_normal(mean, sd, normal_quantile(u));
+}
+
+MC_INLINE double q_lognorm2(double mu, double sigma, double u) {
+  return z_lognorm2(mu, sigma, normal_quantile(u));
+}
+
+MC_INLINE double q_lognorm(double mean, double sd, double u) {
+  return z_lognorm(mean, sd, normal_quantile(u));
 }
 
 MC_INLINE double q_uniform(double lo, double hi, double u) {

@@ -7,6 +7,7 @@
 //                             on the incomplete beta or gamma function)
 //   table_quantile(t, u)      the quantile read from a table
 //   table_block(t, u, out, n) over a block: vectorised, exact beyond the table
+//                             (4.3 ns a value on Zen 4 for Pert's table)
 //   build_table(kind, p, out) (host only, dist_table.cpp) make a table
 //
 // The idea is UNU.RAN's PINV (Derflinger, Hoermann and Leydold, 2010):
@@ -46,6 +47,15 @@
 
 #include "mc_defs.h"
 #include "special.h"
+
+// With AVX-512 (not under nvcc) table_block reads the records by transposing
+// them rather than gathering (chunk_quintics).
+#if defined(__AVX512F__) && defined(__FMA__) && !defined(__CUDACC__)
+#define MC_TABLE_AVX512 1
+#include <immintrin.h>
+#else
+#define MC_TABLE_AVX512 0
+#endif
 
 namespace mc {
 
@@ -162,19 +172,129 @@ MC_INLINE double table_quantile(const double* t, double u) {
   return table_lookup(t, n, t[TABLE_V0], t[TABLE_INV_H], u);
 }
 
+namespace table_detail {
+
+constexpr int32_t CHUNK = 256;
+
+// Beyond the table (m < 2^-64, or u not inside (0, 1)): the exact inverse, or
+// #NUM!.
+MC_HD double beyond_table(const double* t, double u) {
+  double m = u > 0.5 ? 1.0 - u : u;
+  return m > 0.0 ? inversion_exact(t, u) : error_value(ERR_NUM);
+}
+
+// The first pass of table_chunk: the record rec[k] and position y[k] of each
+// u[k]; returns how many u[k] lie beyond the table.
+MC_INLINE int32_t chunk_records(const double* t, const double* u, int32_t n,
+                                int32_t* rec, double* y) {
+  int32_t intervals = static_cast<int32_t>(t[TABLE_N]), beyond = 0;
+  double v0 = t[TABLE_V0], inv_h = t[TABLE_INV_H];
+  for (int32_t k = 0; k < n; ++k) {
+    bool upper = u[k] > 0.5;
+    double m = upper ? 1.0 - u[k] : u[k];
+    rec[k] = table_record(intervals, v0, inv_h, m, upper, &y[k]);
+    beyond += m >= TABLE_M_MIN ? 0 : 1;
+  }
+  return beyond;
+}
+
+#if MC_TABLE_AVX512
+static_assert(TABLE_RECORD == 8, "a record fills one vector of eight doubles");
+
+// Eight records, one vector each, transposed so that s[j] holds slot j of all
+// eight: three rounds of shuffles, pairing vectors 1, 2 and 4 apart.
+MC_INLINE void transpose_records(const double* t, const int32_t* rec, __m512d* s) {
+  const __m512i pick[3][2] = {
+      {{0, 8, 2, 10, 4, 12, 6, 14}, {1, 9, 3, 11, 5, 13, 7, 15}},
+      {{0, 1, 8, 9, 4, 5, 12, 13}, {2, 3, 10, 11, 6, 7, 14, 15}},
+      {{0, 1, 2, 3, 8, 9, 10, 11}, {4, 5, 6, 7, 12, 13, 14, 15}}};
+  for (int32_t i = 0; i < 8; ++i) s[i] = _mm512_loadu_pd(t + rec[i]);
+  for (int32_t round = 0; round < 3; ++round) {
+    int32_t step = 1 << round;
+    for (int32_t pair = 0; pair < 4; ++pair) {
+      int32_t i = pair / step * 2 * step + pair % step, j = i + step;
+      __m512d a = s[i & 7], b = s[j & 7];  // & 7: in range, and gcc can see it
+      s[i & 7] = __builtin_shuffle(a, b, pick[round][0]);
+      s[j & 7] = __builtin_shuffle(a, b, pick[round][1]);
+    }
+  }
+}
+
+// The second pass with AVX-512: y[k] = the quintic of record rec[k] at
+// position y[k], and the record's off and fac, eight records at a time by
+// loading and transposing them, which costs half as much as gathering (slow
+// on Zen 4); the same fused multiply-adds in the same order give the same
+// values as poly.
+MC_INLINE void transposed_quintics(const double* __restrict__ t, const int32_t* rec,
+                                   int32_t n, double* y, double* off, double* fac) {
+  int32_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    __m512d s[8];
+    transpose_records(t, rec + k, s);
+    __m512d x = _mm512_loadu_pd(y + k), p = s[5];
+    for (int32_t j = 4; j >= 0; --j) p = _mm512_fmadd_pd(p, x, s[j]);
+    _mm512_storeu_pd(y + k, p);
+    _mm512_storeu_pd(off + k, s[6]);
+    _mm512_storeu_pd(fac + k, s[7]);
+  }
+  for (; k < n; ++k) {
+    int32_t r = rec[k];
+    y[k] = poly(y[k], t[r], t[r + 1], t[r + 2], t[r + 3], t[r + 4], t[r + 5]);
+    off[k] = t[r + 6];
+    fac[k] = t[r + 7];
+  }
+}
+#endif
+
+// out[k] = table_lookup at u[k] for k < n <= CHUNK; returns how many u[k]
+// lie beyond the table (a GPU thread, with one value, returns n instead of
+// counting). On a CPU in three vectorised passes, the records and positions,
+// the quintics, and the exponential: each loop then keeps its values in
+// registers, and the three take 5.8 ns a value on Zen 4 where the one loop
+// took 7.7 (4.3 with the records transposed rather than gathered).
+MC_INLINE int32_t table_chunk(const double* __restrict__ t, const double* u,
+                              double* out, int32_t n) {
+#if defined(__CUDA_ARCH__)
+  int32_t intervals = static_cast<int32_t>(t[TABLE_N]);
+  for (int32_t k = 0; k < n; ++k)
+    out[k] = table_lookup(t, intervals, t[TABLE_V0], t[TABLE_INV_H], u[k]);
+  return n;
+#else
+  int32_t rec[CHUNK];
+  double y[CHUNK];
+  int32_t beyond = chunk_records(t, u, n, rec, y);
+#if MC_TABLE_AVX512
+  double off[CHUNK], fac[CHUNK];
+  transposed_quintics(t, rec, n, y, off, fac);
+  for (int32_t k = 0; k < n; ++k) out[k] = madd(fac[k], vexp(y[k]), off[k]);
+#else
+  for (int32_t k = 0; k < n; ++k) {
+    int32_t r = rec[k];
+    y[k] = poly(y[k], t[r], t[r + 1], t[r + 2], t[r + 3], t[r + 4], t[r + 5]);
+  }
+  for (int32_t k = 0; k < n; ++k)
+    out[k] = madd(t[rec[k] + 7], vexp(y[k]), t[rec[k] + 6]);
+#endif
+  return beyond;
+#endif
+}
+
+}  // namespace table_detail
+
 // out[k] = the quantile at u[k], from the table where it reaches and exactly
 // beyond it; #NUM! where u[k] is not inside (0, 1). The table is never
 // written while in use, so t is restrict-qualified: gcc then turns the
 // record loads into gathers without an overlap check.
 MC_LOOP void table_block(const double* __restrict__ t, const double* u, double* out,
                          int32_t n) {
-  int32_t intervals = static_cast<int32_t>(t[TABLE_N]);
-  double v0 = t[TABLE_V0], inv_h = t[TABLE_INV_H];
-  for (int32_t k = 0; k < n; ++k) out[k] = table_lookup(t, intervals, v0, inv_h, u[k]);
-  for (int32_t k = 0; k < n; ++k) {
-    double m = u[k] > 0.5 ? 1.0 - u[k] : u[k];
-    if (m >= TABLE_M_MIN) continue;
-    out[k] = m > 0.0 ? inversion_exact(t, u[k]) : error_value(ERR_NUM);
+  using namespace table_detail;
+  for (int32_t first = 0; first < n; first += CHUNK) {
+    int32_t end = n - first < CHUNK ? n : first + CHUNK;
+    if (table_chunk(t, u + first, out + first, end - first) == 0) continue;
+    for (int32_t k = first; k < end; ++k) {
+      double m = u[k] > 0.5 ? 1.0 - u[k] : u[k];
+      if (!(m >= TABLE_M_MIN)) out[k] = beyond_table(t, u[k]);
+    }
   }
 }
 

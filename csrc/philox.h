@@ -7,7 +7,8 @@
 //   uniform_at(seed, stream, i)    the uniform of one stream at iteration i
 //   uniforms(seed, stream, first, n, out)
 //                                  iterations first .. first + n - 1, written
-//                                  so that gcc -O3 vectorises the bulk of it
+//                                  so that gcc -O3 vectorises the bulk of it,
+//                                  or in explicit AVX-512 vectors (below)
 //
 // The mapping from (seed, stream j, iteration i) to a uniform is the contract
 // that makes runs reproducible whatever the block size or thread count:
@@ -24,6 +25,18 @@
 
 #include "mc_defs.h"
 #include "special_elementary.h"  // MC_LOOP, u53_to_double
+
+// With AVX-512 (and its DQ conversions; not under nvcc) the bulk of uniforms
+// runs in explicit vectors, 0.8 ns a value on Zen 4: gcc's own vectorisation
+// of the portable loop shuffles 32-bit words between the products (2.3 ns),
+// and of the same loop in 64-bit lanes multiplies with vpmullq and keeps one
+// block of lanes in flight (1.2 ns). On AVX2 the portable loop is the faster.
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && !defined(__CUDACC__)
+#define MC_PHILOX_AVX512 1
+#include <immintrin.h>
+#else
+#define MC_PHILOX_AVX512 0
+#endif
 
 namespace mc {
 
@@ -99,17 +112,98 @@ MC_LOOP void uniform_pairs(uint64_t seed, uint32_t stream, uint64_t pair, int32_
   }
 }
 
+#if MC_PHILOX_AVX512
+// Eight lanes of 64 bits, in gcc's vector extension, one block per lane with
+// a word in each lane's low half: the high halves are left as they fall, as
+// the 32x32->64 multiply (vpmuludq) reads only the low ones. Intrinsics only
+// where the extension has no operator, in zero-masking forms where gcc 12
+// warns about the undefined pass-through of the plain ones.
+typedef uint64_t Lanes __attribute__((vector_size(64)));
+typedef int64_t SignedLanes __attribute__((vector_size(64)));
+typedef double Doubles __attribute__((vector_size(64)));
+constexpr int32_t GROUPS = 4;  // blocks of eight lanes in flight, to hide latency
+constexpr uint64_t LOW32 = 0xFFFFFFFFull;
+
+MC_INLINE Lanes mul_low32(Lanes a, Lanes b) {
+  return reinterpret_cast<Lanes>(_mm512_maskz_mul_epu32(
+      0xFF, reinterpret_cast<__m512i>(a), reinterpret_cast<__m512i>(b)));
+}
+
+// word_to_uniform in eight lanes: (k + 1/2) 2^-53 is k 2^-53 + 2^-54 rounded
+// once, which one fused multiply-add gives, and the clamp is a minimum.
+MC_INLINE Doubles lanes_to_uniform(Lanes lo, Lanes hi) {
+  Lanes k = ((hi << 32) | (lo & LOW32)) >> 11;
+  __m512d d = reinterpret_cast<__m512d>(
+      __builtin_convertvector(reinterpret_cast<SignedLanes>(k), Doubles));
+  __m512d u = _mm512_fmadd_pd(d, _mm512_set1_pd(0x1p-53), _mm512_set1_pd(0x1p-54));
+  return reinterpret_cast<Doubles>(
+      _mm512_maskz_min_pd(0xFF, u, _mm512_set1_pd(UNIFORM_MAX)));
+}
+
+// uniform_pairs for count a multiple of 8 GROUPS, 8 GROUPS pairs per step,
+// with the same lane layout as the portable loop; the two words' uniforms
+// are interleaved into iteration order before they are stored.
+MC_LOOP void uniform_pairs_avx512(uint64_t seed, uint32_t stream, uint64_t pair,
+                                  int32_t count, double* out) {
+  Lanes k0[10], k1[10];
+  for (uint32_t r = 0; r < 10; ++r) {
+    k0[r] = Lanes{} + static_cast<uint32_t>(static_cast<uint32_t>(seed) + r * WEYL0);
+    k1[r] =
+        Lanes{} + static_cast<uint32_t>(static_cast<uint32_t>(seed >> 32) + r * WEYL1);
+  }
+  const Lanes m0 = Lanes{} + MUL0, m1 = Lanes{} + MUL1;
+  const Lanes lanes = {0, 1, 2, 3, 4, 5, 6, 7};
+  const SignedLanes first_half = {0, 8, 1, 9, 2, 10, 3, 11};
+  const SignedLanes second_half = {4, 12, 5, 13, 6, 14, 7, 15};
+  for (int32_t l = 0; l < count; l += 8 * GROUPS) {
+    Lanes c0[GROUPS], c1[GROUPS], c2[GROUPS], c3[GROUPS];
+    for (int32_t g = 0; g < GROUPS; ++g) {
+      c0[g] = lanes + (pair + static_cast<uint64_t>(l + 8 * g));
+      c1[g] = c0[g] >> 32;
+      c2[g] = Lanes{} + stream;
+      c3[g] = Lanes{};
+    }
+    for (int32_t r = 0; r < 10; ++r) {
+      for (int32_t g = 0; g < GROUPS; ++g) {
+        Lanes p0 = mul_low32(c0[g], m0), p1 = mul_low32(c2[g], m1);
+        c0[g] = (p1 >> 32) ^ c1[g] ^ k0[r];
+        c2[g] = (p0 >> 32) ^ c3[g] ^ k1[r];
+        c1[g] = p1;
+        c3[g] = p0;
+      }
+    }
+    for (int32_t g = 0; g < GROUPS; ++g) {
+      Doubles even = lanes_to_uniform(c0[g], c1[g]),
+              odd = lanes_to_uniform(c2[g], c3[g]);
+      Doubles a = __builtin_shuffle(even, odd, first_half);
+      Doubles b = __builtin_shuffle(even, odd, second_half);
+      __builtin_memcpy(out + 2 * (l + 8 * g), &a, sizeof a);
+      __builtin_memcpy(out + 2 * (l + 8 * g) + 8, &b, sizeof b);
+    }
+  }
+}
+#endif
+
 }  // namespace philox_detail
 
-// out[k] = uniform_at(seed, stream, first + k) for 0 <= k < n.
+// out[k] = uniform_at(seed, stream, first + k) for 0 <= k < n: an odd first
+// iteration alone, then whole pairs (with AVX-512 the multiples of 8 GROUPS
+// pairs in vectors, the rest by the portable loop), then an odd last one.
 MC_HD void uniforms(uint64_t seed, uint32_t stream, uint64_t first, int32_t n,
                     double* out) {
+  using namespace philox_detail;
   if (n <= 0) return;
   int32_t k = (first & 1u) ? 1 : 0;
   if (k) out[0] = uniform_at(seed, stream, first);
   int32_t count = (n - k) / 2;
-  philox_detail::uniform_pairs(seed, stream, (first + static_cast<uint64_t>(k)) >> 1,
-                               count, out + k);
+#if MC_PHILOX_AVX512
+  int32_t bulk = count - count % (8 * GROUPS);
+  uniform_pairs_avx512(seed, stream, (first + static_cast<uint64_t>(k)) >> 1, bulk,
+                       out + k);
+  k += 2 * bulk;
+  count -= bulk;
+#endif
+  uniform_pairs(seed, stream, (first + static_cast<uint64_t>(k)) >> 1, count, out + k);
   k += 2 * count;
   if (k < n) out[k] = uniform_at(seed, stream, first + static_cast<uint64_t>(k));
 }

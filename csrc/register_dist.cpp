@@ -155,7 +155,13 @@ Array quantile(int32_t kind, const std::vector<double>& params, const Array& u,
 Array build_table(int32_t kind, const std::vector<double>& params) {
   std::vector<double> p = kind_params(kind, params);
   std::vector<double> table(mc::TABLE_MAX_SIZE);
-  size_t size = mc::build_table(kind, p.data(), table.data());
+  size_t size = 0;
+  {
+    // Only the two local vectors are touched, so other threads may run
+    // Python meanwhile: a slow table must not stall health checks.
+    py::gil_scoped_release release;
+    size = mc::build_table(kind, p.data(), table.data());
+  }
   Array out(static_cast<py::ssize_t>(size));
   std::copy(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(size),
             out.mutable_data());

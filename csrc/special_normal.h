@@ -2,6 +2,8 @@
 //
 // Exports (namespace mc):
 //   normal_quantile(u)        Wichura's AS 241 (about 1e-16 relative)
+//   normal_quantiles(u, z, n) the same over a block, bit for bit, in a third
+//                             of the time on a CPU (1.6 ns a value on Zen 4)
 //   normal_cdf(x)             Phi(x) from the incomplete gamma function, so
 //                             as accurate as gamma_reg (special_incomplete.h)
 //                             in the lower tail; above 0 it returns 1 minus
@@ -12,13 +14,29 @@
 #include "special_elementary.h"
 #include "special_incomplete.h"
 
+// With AVX-512 (not under nvcc) normal_quantiles collects the indices of the
+// values that need the tail with a vector compress (collect_tails).
+#if defined(__AVX512F__) && !defined(__CUDACC__)
+#define MC_NORMAL_AVX512 1
+#include <immintrin.h>
+#else
+#define MC_NORMAL_AVX512 0
+#endif
+
 namespace mc {
 
-// Standard normal quantile, Wichura's AS 241 (Applied Statistics 37, 1988):
-// three rational approximations, selected before the one division so the
-// function has no branches.
-MC_INLINE double normal_quantile(double u) {
-  double q = u - 0.5;
+namespace normal_detail {
+
+// A quotient whose division is left to the caller, so that normal_quantile
+// selects its approximation before dividing (one division per value).
+struct Ratio {
+  double num, den;
+};
+
+// |q| <= 0.425, q = u - 1/2: the central approximation of AS 241 applies.
+MC_INLINE bool is_central(double q) { return fabs(q) <= 0.425; }
+
+MC_INLINE Ratio central_ratio(double q) {
   double r = 0.180625 - q * q;
   double cn = q * poly(r, 3.3871328727963666080e0, 1.3314166789178437745e+2,
                        1.9715909503065514427e+3, 1.3731693765509461125e+4,
@@ -28,6 +46,11 @@ MC_INLINE double normal_quantile(double u) {
       poly(r, 1.0, 4.2313330701600911252e+1, 6.8718700749205790830e+2,
            5.3941960214247511077e+3, 2.1213794301586595867e+4, 3.9307895800092710610e+4,
            2.8729085735721942674e+4, 5.2264952788528545610e+3);
+  return {cn, cd};
+}
+
+// The two tail approximations, in s = sqrt(-ln min(u, 1 - u)), joined at s = 5.
+MC_INLINE Ratio tail_ratio(double u, double q) {
   double s = sqrt(-vlog(q < 0.0 ? u : 1.0 - u));
   double s1 = s - 1.6, s2 = s - 5.0;
   double n1 = poly(s1, 1.42343711074968357734e0, 4.63033784615654529590e0,
@@ -47,10 +70,82 @@ MC_INLINE double normal_quantile(double u) {
                    1.84631831751005468180e-5, 1.42151175831644588870e-7,
                    2.04426310338993978564e-15);
   double tn = s <= 5.0 ? n1 : n2;
-  double td = s <= 5.0 ? d1 : d2;
-  bool central = fabs(q) <= 0.425;
-  double num = central ? cn : (q < 0.0 ? -tn : tn);
-  return num / (central ? cd : td);
+  return {q < 0.0 ? -tn : tn, s <= 5.0 ? d1 : d2};
+}
+
+}  // namespace normal_detail
+
+// Standard normal quantile, Wichura's AS 241 (Applied Statistics 37, 1988):
+// three rational approximations, selected before the one division so the
+// function has no branches.
+MC_INLINE double normal_quantile(double u) {
+  using namespace normal_detail;
+  double q = u - 0.5;
+  Ratio c = central_ratio(q), t = tail_ratio(u, q);
+  bool central = is_central(q);
+  return (central ? c.num : t.num) / (central ? c.den : t.den);
+}
+
+namespace normal_detail {
+
+// Writes to tail[] the indices k in [first, end) whose u[k] needs the tail
+// approximation, in order, and returns their count; tail[] has room for
+// end - first + 16 entries. With AVX-512, sixteen at a time by compressing
+// the indices in a register (storing compressed is slow on AMD's Zen 4).
+MC_INLINE int32_t collect_tails(const double* u, int32_t first, int32_t end,
+                                int32_t* tail) {
+  int32_t count = 0, k = first;
+#if MC_NORMAL_AVX512
+  const __m512i lanes =
+      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512d half = _mm512_set1_pd(0.5), limit = _mm512_set1_pd(0.425);
+  for (; k + 16 <= end; k += 16) {
+    __m512d q0 = _mm512_abs_pd(_mm512_sub_pd(_mm512_loadu_pd(u + k), half));
+    __m512d q1 = _mm512_abs_pd(_mm512_sub_pd(_mm512_loadu_pd(u + k + 8), half));
+    uint32_t low = _mm512_cmp_pd_mask(q0, limit, _CMP_NLE_UQ);
+    uint32_t high = _mm512_cmp_pd_mask(q1, limit, _CMP_NLE_UQ);
+    __mmask16 mask = static_cast<__mmask16>(low | high << 8);
+    __m512i index = _mm512_add_epi32(lanes, _mm512_set1_epi32(k));
+    _mm512_storeu_si512(tail + count, _mm512_maskz_compress_epi32(mask, index));
+    count += __builtin_popcount(mask);
+  }
+#endif
+  for (; k < end; ++k) {
+    tail[count] = k;
+    count += is_central(u[k] - 0.5) ? 0 : 1;
+  }
+  return count;
+}
+
+}  // namespace normal_detail
+
+// z[k] = normal_quantile(u[k]) for 0 <= k < n, bit for bit, in about a
+// third of the time on a CPU: every value first takes the central
+// approximation (85% of them need no other), then the indices of the rest
+// are collected and only those pay for the logarithm and the tail
+// approximations. A GPU thread has one value and computes it directly.
+MC_LOOP void normal_quantiles(const double* __restrict__ u, double* __restrict__ z,
+                              int32_t n) {
+  using namespace normal_detail;
+#if defined(__CUDA_ARCH__)
+  for (int32_t k = 0; k < n; ++k) z[k] = normal_quantile(u[k]);
+#else
+  for (int32_t k = 0; k < n; ++k) {
+    Ratio c = central_ratio(u[k] - 0.5);
+    z[k] = c.num / c.den;
+  }
+  constexpr int32_t CHUNK = 512;
+  int32_t tail[CHUNK + 16];
+  for (int32_t first = 0; first < n; first += CHUNK) {
+    int32_t count =
+        collect_tails(u, first, n - first < CHUNK ? n : first + CHUNK, tail);
+    for (int32_t j = 0; j < count; ++j) {
+      int32_t k = tail[j];
+      Ratio t = tail_ratio(u[k], u[k] - 0.5);
+      z[k] = t.num / t.den;
+    }
+  }
+#endif
 }
 
 // Standard normal distribution function, Phi(x) = Q(1/2, x^2/2) / 2 for x < 0.
