@@ -24,7 +24,8 @@
 // Degenerate parameters are valid and give the limiting distribution: min ==
 // max (a point mass), a mode at either end, p = 0 or 1, n = 0, lambda = 0.
 //
-// Limits: Binomial n and Poisson lambda at most MAX_COUNT, where evaluating
+// Limits: gamma and beta shapes at most MAX_SHAPE (1e8); Binomial n and
+// Poisson lambda at most MAX_COUNT, where evaluating
 // F exactly still takes microseconds (its series need O(sqrt(n)) terms);
 // IntUniform bounds at most 2^51 in magnitude, so every count is exact.
 #pragma once
@@ -74,6 +75,10 @@ enum ParamRule : int32_t {
 constexpr int32_t PARAM_INDEX_STRIDE = 256;
 constexpr double MAX_COUNT = 1e7;
 constexpr double MAX_INT_BOUND = 0x1p51;
+// Gamma and beta shapes beyond this make an exact quantile take over 50 us
+// and an inversion table seconds to build (its intervals shrink with the
+// shape); such a distribution is a normal to within its own rounding anyway.
+constexpr double MAX_SHAPE = 1e8;
 
 // Parameters of a kind; -1 for DIST_DISCRETE (1 + 2 m) and unknown kinds.
 MC_HD int32_t param_count(int32_t kind) {
@@ -99,6 +104,8 @@ MC_HD double param_limit(int32_t kind, int32_t index) {
   if (kind == DIST_BINOMIAL && index == 0) return MAX_COUNT;
   if (kind == DIST_POISSON && index == 0) return MAX_COUNT;
   if (kind == DIST_INTUNIFORM) return MAX_INT_BOUND;
+  if (kind == DIST_GAMMA && index == 0) return MAX_SHAPE;
+  if (kind == DIST_BETAGENERAL && index < 2) return MAX_SHAPE;
   return 0.0;
 }
 
@@ -144,7 +151,13 @@ MC_INLINE int32_t check_mode(const double* p) {
 
 MC_INLINE int32_t check_betageneral(const double* p) {
   int32_t code = positive(positive(finite(p, 4), p, 0), p, 1);
+  code = flag(code, p[0] > MAX_SHAPE, RULE_TOO_LARGE, 0);
+  code = flag(code, p[1] > MAX_SHAPE, RULE_TOO_LARGE, 1);
   return flag(code, p[2] > p[3], RULE_ORDER, 2);
+}
+
+MC_INLINE int32_t check_gamma(const double* p) {
+  return flag(check_two_positive(p), p[0] > MAX_SHAPE, RULE_TOO_LARGE, 0);
 }
 
 MC_INLINE int32_t check_bernoulli(const double* p) {
@@ -197,6 +210,7 @@ MC_INLINE int32_t check_params(int32_t kind, const double* p) {
       return check_spread(p);
     case DIST_LOGNORM:
     case DIST_GAMMA:
+      return check_gamma(p);
     case DIST_WEIBULL:
       return check_two_positive(p);
     case DIST_UNIFORM:

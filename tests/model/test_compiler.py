@@ -77,6 +77,7 @@ def test_every_violation_of_a_stage_is_reported_at_once():
     [
         ("=RiskNormal(0, -1)", "sd"),
         ("=RiskTriang(1, 5, 3)", "mode"),
+        ("=RiskGamma(1e10, 1)", "alpha must be at most 100000000"),
         ("=RiskDiscrete({1,2}, {0.5,-1})", "negative"),
         ("=RiskNormal(0)", "takes 2 arguments, got 1"),
         ("=ROUND(1, 2, 3)", "takes 2 arguments, got 3"),
