@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.server_process import ROOT, ServerProcess
+from tests.service.server_process import ROOT, serving
 
 MIXES = ROOT / "bench" / "mixes"
 EXAMPLES = ROOT / "examples"
@@ -21,14 +21,8 @@ EXAMPLES = ROOT / "examples"
 
 @pytest.fixture(scope="session")
 def bench_server():
-    process = ServerProcess("--max-concurrent", "8")
-    try:
-        process.wait_ready()
+    with serving("--max-concurrent", "8") as process:
         yield process
-    finally:
-        process.terminate()
-        process.wait_exit(60)
-        process.close()
 
 
 @pytest.fixture

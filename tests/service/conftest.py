@@ -14,7 +14,7 @@ import pytest
 from grpc_health.v1 import health_pb2_grpc
 
 from mcengine.v1 import simulator_pb2_grpc
-from tests.service.server_process import ROOT, ServerProcess
+from tests.service.server_process import ROOT, ServerProcess, serving
 
 SHARED_MODELS = ROOT.parent / "shared" / "cases" / "models"
 EXAMPLES = ROOT / "examples"
@@ -58,23 +58,12 @@ def heavy_model(terms: int = 2000, group: int = 50) -> dict:
 @pytest.fixture(scope="session")
 def server():
     """A server shared by the tests that leave it as they found it."""
-    process = ServerProcess(
-        "--max-concurrent",
-        "4",
-        "--colour",
-        "green",
-        env={
-            "MCENGINE_MAX_ITERATIONS": str(MAX_ITERATIONS),
-            "MCENGINE_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES),
-        },
-    )
-    try:
-        process.wait_ready()
-        yield process
-    finally:
-        process.terminate()
-        process.wait_exit(60)
-        process.close()
+    env = {
+        "MCENGINE_MAX_ITERATIONS": str(MAX_ITERATIONS),
+        "MCENGINE_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES),
+    }
+    with serving("--max-concurrent", "4", "--colour", "green", env=env) as p:
+        yield p
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ grpc.health.v1 with a bounded timeout, never by sleeping.
 
 from __future__ import annotations
 
+import contextlib
+
 import json
 import os
 import signal
@@ -108,6 +110,19 @@ class ServerProcess:
             self.process.kill()
         self.process.wait(10)
         self._reader.join(10)
+
+
+@contextlib.contextmanager
+def serving(*args: str, env: dict[str, str] | None = None):
+    """A ready server for the body; drained and closed afterwards."""
+    process = ServerProcess(*args, env=env)
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        process.terminate()
+        process.wait_exit(60)
+        process.close()
 
 
 def readiness(stub, timeout: float = 1.0):

@@ -23,9 +23,9 @@ from tests.service.conftest import EXIT_MARGIN_SECONDS, heavy_model
 from tests.service.server_process import (
     NOT_SERVING,
     SERVING,
-    ServerProcess,
     http_get,
     metric,
+    serving,
     wait_for_status,
     wait_until,
 )
@@ -45,16 +45,24 @@ QUICK = pb.SimulateRequest(
 )
 
 
+def one_slot_queue(seconds: float) -> tuple[str, ...]:
+    """Flags for one simulation slot and a queue of one request."""
+    return (
+        "--max-concurrent",
+        "1",
+        "--max-queued",
+        "1",
+        "--queue-seconds",
+        str(seconds),
+    )
+
+
 @pytest.fixture(scope="module")
 def one_slot():
     """A server with a single simulation slot and a short queue (one
     request, 0.3 s), shared by this module."""
-    process = ServerProcess(
-        "--max-concurrent", "1", "--max-queued", "1", "--queue-seconds", "0.3"
-    )
-    process.wait_ready()
-    yield process
-    process.close()
+    with serving(*one_slot_queue(0.3)) as process:
+        yield process
 
 
 def running(server) -> float:
@@ -98,12 +106,8 @@ def test_busy_server_refuses_once_the_queue_wait_ends(one_slot):
 @pytest.fixture(scope="module")
 def patient_slot():
     """One slot and a queue of one request that may wait a minute."""
-    process = ServerProcess(
-        "--max-concurrent", "1", "--max-queued", "1", "--queue-seconds", "60"
-    )
-    process.wait_ready()
-    yield process
-    process.close()
+    with serving(*one_slot_queue(60)) as process:
+        yield process
 
 
 def queued(server) -> float:
