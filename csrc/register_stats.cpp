@@ -105,9 +105,11 @@ py::dict describe(const py::array& values, const std::vector<double>& pcts,
 py::array_t<double> spearman(const py::array& inputs, const py::array& output,
                              std::int64_t threads) {
   check_float64(inputs, "inputs", 2);
-  check_float64(output, "output", 1);
-  if (output.shape(0) != inputs.shape(1)) {
-    std::string msg = "output has " + std::to_string(output.shape(0)) +
+  bool many = output.ndim() == 2;
+  check_float64(output, "output", many ? 2 : 1);
+  auto m_out = output.shape(many ? 1 : 0);
+  if (m_out != inputs.shape(1)) {
+    std::string msg = "output has " + std::to_string(m_out) +
                       " values but inputs have " + std::to_string(inputs.shape(1));
     throw py::value_error(msg);
   }
@@ -115,13 +117,16 @@ py::array_t<double> spearman(const py::array& inputs, const py::array& output,
   Doubles x = Doubles::ensure(inputs), y = Doubles::ensure(output);
   auto k = static_cast<std::size_t>(x.shape(0));
   auto m = static_cast<std::size_t>(x.shape(1));
+  auto o = many ? static_cast<std::size_t>(y.shape(0)) : std::size_t{1};
   std::vector<double> r;
   {
     // Safe: the work reads only buffers that x and y keep alive.
     py::gil_scoped_release release;
-    r = mc::stats::spearman(x.data(), k, m, y.data(), nthreads);
+    r = mc::stats::spearman(x.data(), k, m, y.data(), o, nthreads);
   }
-  return py::array_t<double>(r.size(), r.data());
+  py::array_t<double> result(static_cast<py::ssize_t>(r.size()), r.data());
+  if (many) result.resize({static_cast<py::ssize_t>(o), static_cast<py::ssize_t>(k)});
+  return result;
 }
 
 }  // namespace
@@ -140,5 +145,6 @@ void register_stats(py::module_& m) {
         py::arg("threads") = 0,
         "Spearman rank correlation (midranks for ties) of each row of inputs\n"
         "(k, m) with output (m), over the iterations where both are finite;\n"
-        "NaN where either side is constant.");
+        "NaN where either side is constant. With outputs (o, m), an (o, k)\n"
+        "array, each input ranked once for all outputs.");
 }

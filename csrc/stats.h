@@ -57,10 +57,12 @@ Summary describe_readonly(const double* values, std::size_t n, const double* pct
                           std::size_t k, std::int32_t bins, std::int32_t threads);
 
 // Spearman rank correlation of each of the k rows of inputs (row-major, k x m)
-// with output (m values): midranks for ties, then Pearson's correlation of the
-// ranks, over the iterations where both values are finite. NaN when either
-// side is constant there or fewer than two iterations remain.
+// with each of the o rows of outputs (o x m): midranks for ties, then
+// Pearson's correlation of the ranks, over the iterations where both values
+// are finite. NaN when either side is constant there or fewer than two
+// iterations remain. The result is o x k, row-major.
 std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
-                             const double* output, std::int32_t threads);
+                             const double* outputs, std::size_t o,
+                             std::int32_t threads);
 
 }  // namespace mc::stats

@@ -1,10 +1,10 @@
 // stats_spearman.cpp: spearman() of stats.h, the rank correlation of inputs
 // with an output.
 //
-// The output is ranked once; each input row is ranked with a radix sort
-// (linear in the iterations) and correlated with it, rows shared out among the
-// threads. Only when a row has errors of its own are both sides re-ranked over
-// the iterations they share.
+// Each output is ranked once, and so is each input row (a radix sort, linear
+// in the iterations), whatever the number of outputs; rows and pairs are shared
+// out among the threads. Only when an output or a row has errors are both sides
+// re-ranked over the iterations they share.
 //
 // Known limit: the correlations use doubled midranks, which are integers, so
 // their sums of products are exact up to about 300,000 iterations and rounded
@@ -127,8 +127,9 @@ double row_correlation(const double* input, const Ranked& out, Scratch& s) {
 
 }  // namespace
 
-std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
-                             const double* output, std::int32_t threads) {
+namespace {
+
+Ranked rank_output(const double* output, std::size_t m) {
   Ranked out;
   for (std::size_t i = 0; i < m; ++i) {
     if (!finite(output[i])) continue;
@@ -136,13 +137,49 @@ std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
     out.values.push_back(output[i]);
   }
   out.ranks.resize(out.rows.size());
-  Scratch scratch_out;
-  centred_ranks(out.values.data(), out.rows.size(), out.ranks.data(), scratch_out);
-  std::vector<double> result(k, kNaN);
+  Scratch scratch;
+  centred_ranks(out.values.data(), out.rows.size(), out.ranks.data(), scratch);
+  return out;
+}
+
+// Centred ranks of each input row over all m iterations, ranked once for
+// every output; empty for a row with errors (it is ranked per output, over
+// the iterations it shares with that output).
+std::vector<std::vector<double>> rank_inputs(const double* inputs, std::size_t k,
+                                             std::size_t m, std::int32_t threads) {
+  std::vector<std::vector<double>> ranks(k);
   std::size_t workers = detail::worker_count(k, threads);
   std::vector<Scratch> scratch(workers);
   detail::parallel_for(k, workers, [&](std::size_t r, std::size_t w) {
-    result[r] = row_correlation(inputs + r * m, out, scratch[w]);
+    const double* row = inputs + r * m;
+    for (std::size_t i = 0; i < m; ++i) {
+      if (!finite(row[i])) return;
+    }
+    ranks[r].resize(m);
+    centred_ranks(row, m, ranks[r].data(), scratch[w]);
+  });
+  return ranks;
+}
+
+}  // namespace
+
+std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
+                             const double* outputs, std::size_t o,
+                             std::int32_t threads) {
+  std::vector<Ranked> outs(o);
+  for (std::size_t j = 0; j < o; ++j) outs[j] = rank_output(outputs + j * m, m);
+  std::vector<std::vector<double>> in_ranks = rank_inputs(inputs, k, m, threads);
+  std::vector<double> result(o * k, kNaN);
+  std::size_t workers = detail::worker_count(o * k, threads);
+  std::vector<Scratch> scratch(workers);
+  detail::parallel_for(o * k, workers, [&](std::size_t c, std::size_t w) {
+    std::size_t j = c / k, r = c % k;
+    const Ranked& out = outs[j];
+    if (out.rows.size() == m && !in_ranks[r].empty()) {
+      result[c] = centred_correlation(in_ranks[r].data(), out.ranks.data(), m);
+    } else {
+      result[c] = row_correlation(inputs + r * m, out, scratch[w]);
+    }
   });
   return result;
 }

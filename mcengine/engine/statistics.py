@@ -30,24 +30,28 @@ def summarise(
     """Statistics of each row of `values`; rows are reordered in place."""
     workers = max(1, min(threads, len(names)))
     inner = max(1, threads // len(names)) if names else 1
+    rho = _sensitivities(values, inputs, threads)
 
     def one(i: int) -> OutputStats:
-        return _describe(
-            names[i], values[i], input_names, inputs, percentiles, inner
-        )
+        sensitivity = dict(zip(input_names, (float(r) for r in rho[i])))
+        return _describe(names[i], values[i], sensitivity, percentiles, inner)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         stats = list(pool.map(one, range(len(names))))
     return {s.name: s for s in stats}
 
 
-def _describe(name, row, input_names, inputs, percentiles, threads):
+def _sensitivities(values, inputs, threads) -> np.ndarray:
+    """Spearman of every input with every output over the kept prefix
+    (outputs x inputs); each input is ranked once for all outputs."""
     kept = inputs.shape[1]
-    sensitivity = {}
-    if input_names and kept:
-        prefix = np.array(row[:kept])
-        rho = _core.spearman(inputs, prefix, threads)
-        sensitivity = dict(zip(input_names, (float(r) for r in rho)))
+    if not inputs.shape[0] or not kept:
+        return np.zeros((values.shape[0], 0))
+    prefixes = np.ascontiguousarray(values[:, :kept])
+    return _core.spearman(inputs, prefixes, threads)
+
+
+def _describe(name, row, sensitivity, percentiles, threads):
     d = _core.describe(
         row, percentiles, HISTOGRAM_BINS, threads, in_place=True
     )
