@@ -106,8 +106,7 @@ using Lanes = double __attribute__((vector_size(8 * sizeof(double))));
 
 // Adds the sums of d, d^2, d^3, d^4 over x[0, n), d = x scale - c, to
 // sums[0, 4).
-void add_powers(const double* x, std::size_t n, double scale, double c,
-                double* sums) {
+void add_powers(const double* x, std::size_t n, double scale, double c, double* sums) {
   Lanes s1 = {}, s2 = {}, s3 = {}, s4 = {};
   std::size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -223,18 +222,29 @@ std::vector<double> bin_edges(double lo, double hi, std::int32_t bins) {
   return edges;
 }
 
-// The bin of x, lo <= x <= hi: the i with edges[i] <= x < edges[i + 1], the last
-// bin closed. A guess from the width, checked against the edges themselves so
-// that counts agree with the edges reported, whatever the rounding.
-std::size_t bin_of(double x, const std::vector<double>& edges, double lo_half,
-                   double per_half) {
+// Counts the bins of x[0, n) into counts: the guesses of a block first, in a
+// loop that vectorises, then each checked against the edges and counted.
+void count_bins(const double* x, std::size_t n, const std::vector<double>& edges,
+                double lo_half, double per_half, std::int64_t* counts) {
   std::size_t last = edges.size() - 2;
-  double guess = (x * 0.5 - lo_half) * per_half;  // NaN when per_half is inf
-  std::size_t i =
-      guess < static_cast<double>(last) ? static_cast<std::size_t>(guess) : last;
-  if (edges[i] <= x && (i == last || x < edges[i + 1])) return i;
-  auto above = std::upper_bound(edges.begin(), edges.end(), x) - edges.begin();
-  return std::min(last, static_cast<std::size_t>(above - 1));
+  auto top = static_cast<double>(last);
+  std::uint32_t guess[kBlock];
+  for (std::size_t b = 0; b < n; b += kBlock) {
+    std::size_t len = std::min(kBlock, n - b);
+    const double* v = x + b;
+    for (std::size_t i = 0; i < len; ++i) {
+      double g = (v[i] * 0.5 - lo_half) * per_half;  // NaN when per_half is inf
+      guess[i] = static_cast<std::uint32_t>(g < top ? g : top);
+    }
+    for (std::size_t i = 0; i < len; ++i) {
+      std::size_t k = guess[i];
+      if (!(edges[k] <= v[i] && (k == last || v[i] < edges[k + 1]))) {
+        auto above = std::upper_bound(edges.begin(), edges.end(), v[i]) - edges.begin();
+        k = std::min(last, static_cast<std::size_t>(above - 1));
+      }
+      ++counts[k];
+    }
+  }
 }
 
 void histogram(const double* x, std::size_t n, double lo, double hi, std::int32_t bins,
@@ -247,11 +257,9 @@ void histogram(const double* x, std::size_t n, double lo, double hi, std::int32_
   std::vector<std::vector<std::int64_t>> local(
       workers, std::vector<std::int64_t>(static_cast<std::size_t>(bins)));
   parallel_for(chunks, workers, [&](std::size_t c, std::size_t w) {
-    std::int64_t* counts = local[w].data();
-    std::size_t end = std::min(n, (c + 1) * kChunk);
-    for (std::size_t i = c * kChunk; i < end; ++i) {
-      ++counts[bin_of(x[i], s.edges, lo_half, per_half)];
-    }
+    std::size_t begin = c * kChunk;
+    count_bins(x + begin, std::min(kChunk, n - begin), s.edges, lo_half, per_half,
+               local[w].data());
   });
   s.counts.assign(static_cast<std::size_t>(bins), 0);
   for (const auto& counts : local) {
