@@ -194,7 +194,8 @@ def _serve(args) -> int:
         return process.serve(config)
     except (OSError, RuntimeError) as error:
         # Binding a port that is taken or not ours; nothing started yet.
-        raise UserError(f"cannot listen: {error}") from None
+        ports = f"gRPC {config.host}:{config.port}, HTTP {config.http_port}"
+        raise UserError(f"cannot listen ({ports}): {error}") from None
 
 
 def _simulate(args) -> int:
