@@ -203,7 +203,8 @@ Moments moments(const double* x, std::size_t n, std::int32_t threads, double& sc
   Moments m = scaled_moments(x, n, scale, threads);
   double size = std::max(std::fabs(m.min), std::fabs(m.max));
   if (size == 0.0 || (size < kSafeHigh && size > kSafeLow)) return m;
-  scale = std::ldexp(1.0, -std::ilogb(size));
+  // Clamped so the scale itself stays a normal double (subnormal outputs).
+  scale = std::ldexp(1.0, std::clamp(-std::ilogb(size), -1022, 1022));
   Moments scaled = scaled_moments(x, n, scale, threads);
   scaled.min = m.min;
   scaled.max = m.max;

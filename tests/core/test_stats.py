@@ -367,3 +367,12 @@ def test_spearman_of_many_outputs_equals_one_at_a_time():
     for j in range(2):
         alone = _core.spearman(inputs, np.ascontiguousarray(outputs[j]))
         assert np.array_equal(together[j], alone, equal_nan=True)
+
+
+def test_moments_of_subnormal_values_are_finite():
+    """Values below the smallest normal double (about 2.2e-308) still give
+    their mean and a zero spread, not NaN."""
+    tiny = np.full(1_000, 3.5e-309)
+    d = _core.describe(tiny, [50])
+    assert d["mean"] == 3.5e-309 and d["std"] == 0.0
+    assert d["percentiles"] == [3.5e-309]
