@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from mcengine import _core
+from mcengine.engine.buffers import POOL
 from mcengine.engine.limits import Limits
 from mcengine.engine.result import Result
 from mcengine.engine.statistics import summarise
@@ -79,12 +80,25 @@ def simulate(
     seed = _seed(seed)
     threads = _threads(threads)
     started = time.perf_counter()
-    values, inputs = _run(
-        compiled, iterations, seed, threads, cancel, deadline, progress
-    )
-    outputs = summarise(
-        compiled.outputs, values, compiled.inputs, inputs, chosen, threads
-    )
+    values = POOL.take((len(compiled.outputs), iterations))
+    try:
+        inputs = _run(
+            compiled,
+            iterations,
+            seed,
+            threads,
+            cancel,
+            deadline,
+            progress,
+            values=values,
+        )[1]
+        outputs = summarise(
+            compiled.outputs, values, compiled.inputs, inputs, chosen, threads
+        )
+    finally:
+        # The run has ended (its threads are joined) and the statistics are
+        # taken: nothing refers to the values any more.
+        POOL.give(values)
     return Result(
         iterations=iterations,
         seed=seed,
@@ -226,6 +240,7 @@ def _run(
     progress,
     first_iteration: int = 0,
     block: int | None = None,
+    values: np.ndarray | None = None,
 ):
     budget = 0.0
     if deadline is not None:
@@ -233,7 +248,8 @@ def _run(
         if budget <= 0:
             raise DeadlineExceeded("the deadline passed before the run began")
     kept = min(iterations, SENSITIVITY_ITERATIONS)
-    values = np.empty((len(compiled.outputs), iterations))
+    if values is None:
+        values = np.empty((len(compiled.outputs), iterations))
     inputs = np.empty((len(compiled.inputs), kept))
     block = block or block_size(compiled.program.n_regs)
     run = _core.Run(
