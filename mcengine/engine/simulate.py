@@ -71,11 +71,8 @@ def simulate(
     called as progress(done, total) from this thread while the core runs.
     Raises ModelError, LimitError, Cancelled or DeadlineExceeded.
     """
-    limits = limits or Limits()
     _check_controls(cancel, deadline)
-    _check_iterations(iterations, limits)
-    compiled = compile_model(model, limits.model_limits())
-    _check_values(compiled, iterations, limits)
+    compiled = _compile_within(model, iterations, limits)
     chosen = _percentiles(percentiles, compiled)
     seed = _seed(seed)
     threads = _threads(threads)
@@ -83,15 +80,8 @@ def simulate(
     values = POOL.take((len(compiled.outputs), iterations))
     try:
         inputs = _run(
-            compiled,
-            iterations,
-            seed,
-            threads,
-            cancel,
-            deadline,
-            progress,
-            values=values,
-        )[1]
+            compiled, values, seed, threads, cancel, deadline, progress
+        )
         outputs = summarise(
             compiled.outputs, values, compiled.inputs, inputs, chosen, threads
         )
@@ -124,13 +114,11 @@ def sample(
     seed's sequence: sampling a run in pieces gives the same values as
     sampling it whole.
     """
-    limits = limits or Limits()
-    _check_iterations(iterations, limits)
-    compiled = compile_model(model, limits.model_limits())
-    _check_values(compiled, iterations, limits)
-    values, _ = _run(
+    compiled = _compile_within(model, iterations, limits)
+    values = np.empty((len(compiled.outputs), iterations))
+    _run(
         compiled,
-        iterations,
+        values,
         _seed(seed),
         _threads(threads),
         None,
@@ -139,6 +127,16 @@ def sample(
         first_iteration=first_iteration,
     )
     return dict(zip(compiled.outputs, values))
+
+
+def _compile_within(model, iterations, limits: Limits | None):
+    """The compiled model, once iterations, model size and memory are
+    known to be within the limits."""
+    limits = limits or Limits()
+    _check_iterations(iterations, limits)
+    compiled = compile_model(model, limits.model_limits())
+    _check_values(compiled, iterations, limits)
+    return compiled
 
 
 def _check_iterations(iterations, limits: Limits) -> None:
@@ -232,7 +230,7 @@ def block_size(n_regs: int) -> int:
 
 def _run(
     compiled,
-    iterations,
+    values,
     seed,
     threads,
     cancel,
@@ -240,16 +238,15 @@ def _run(
     progress,
     first_iteration: int = 0,
     block: int | None = None,
-    values: np.ndarray | None = None,
-):
+) -> np.ndarray:
+    """Fills values (outputs x iterations) and returns the kept inputs."""
+    iterations = values.shape[1]
     budget = 0.0
     if deadline is not None:
         budget = deadline - time.monotonic()
         if budget <= 0:
             raise DeadlineExceeded("the deadline passed before the run began")
     kept = min(iterations, SENSITIVITY_ITERATIONS)
-    if values is None:
-        values = np.empty((len(compiled.outputs), iterations))
     inputs = np.empty((len(compiled.inputs), kept))
     block = block or block_size(compiled.program.n_regs)
     run = _core.Run(
@@ -273,7 +270,7 @@ def _run(
     _raise_unless_completed(run, iterations)
     if progress is not None:
         progress(iterations, iterations)
-    return values, inputs
+    return inputs
 
 
 def _raise_unless_completed(run, iterations: int) -> None:
