@@ -2,8 +2,10 @@
 // output.
 //
 // describe() reads an output in a few passes, each over fixed chunks shared by
-// the threads: a scan for errors, moments (two passes per chunk, the second
-// from cache), a histogram, and the percentiles (stats_percentiles.cpp).
+// the threads: moments (two passes per chunk, the second from cache; the first
+// also notices errors, and only then are they set apart and the moments
+// taken again), then the percentiles' pass (stats_percentiles.cpp), which
+// counts the histogram on each chunk just before it reads it (from cache).
 // Nothing is written to the array unless it holds errors or selection has to
 // fall back to the whole array (small arrays, rare misses); in_place decides
 // whether that writing reorders the caller's array or a private copy.
@@ -71,12 +73,14 @@ Finite finite_values(const double* values, double* in_place, std::size_t n,
 // Count, mean, central sums of powers 2 to 4, and range of some values.
 struct Moments {
   double n = 0, mean = 0, m2 = 0, m3 = 0, m4 = 0, min = 0, max = 0;
+  bool finite = true;  // false: some value was NaN or infinite, the rest is void
 };
 
-// Sum, min and max of x[0, n) * scale, n > 0. The scale is a power of two
-// (so scaling is exact), 1 except for values near the ends of the double range.
+// Sum, min and max of x[0, n) * scale, n > 0, and whether all are finite (the
+// sum of v - v, NaN once any v is not). The scale is a power of two (so
+// scaling is exact), 1 except for values near the ends of the double range.
 void sum_range(const double* x, std::size_t n, double scale, Moments& out) {
-  double s[kLanes] = {}, lo[kLanes], hi[kLanes], total = 0;
+  double s[kLanes] = {}, lo[kLanes], hi[kLanes], bad[kLanes] = {}, total = 0;
   std::fill(lo, lo + kLanes, x[0] * scale);
   std::fill(hi, hi + kLanes, x[0] * scale);
   std::size_t i = 0;
@@ -84,6 +88,7 @@ void sum_range(const double* x, std::size_t n, double scale, Moments& out) {
     for (std::size_t j = 0; j < kLanes; ++j) {
       double v = x[i + j] * scale;
       s[j] += v;
+      bad[j] += v - v;
       lo[j] = std::min(lo[j], v);
       hi[j] = std::max(hi[j], v);
     }
@@ -91,10 +96,16 @@ void sum_range(const double* x, std::size_t n, double scale, Moments& out) {
   for (; i < n; ++i) {
     double v = x[i] * scale;
     total += v;
+    bad[0] += v - v;
     lo[0] = std::min(lo[0], v);
     hi[0] = std::max(hi[0], v);
   }
-  for (std::size_t j = 0; j < kLanes; ++j) total += s[j];
+  double flags = 0;
+  for (std::size_t j = 0; j < kLanes; ++j) {
+    total += s[j];
+    flags += bad[j];
+  }
+  out.finite = flags == 0.0;
   out.mean = total;
   out.min = *std::min_element(lo, lo + kLanes);
   out.max = *std::max_element(hi, hi + kLanes);
@@ -143,6 +154,7 @@ Moments chunk_moments(const double* x, std::size_t n, double scale) {
   Moments m;
   sum_range(x, n, scale, m);
   m.n = static_cast<double>(n);
+  if (!m.finite) return m;
   double c = m.mean / m.n, s[4] = {};
   for (std::size_t b = 0; b < n; b += kBlock) {
     add_powers(x + b, std::min(kBlock, n - b), scale, c, s);
@@ -170,6 +182,7 @@ Moments merge(const Moments& a, const Moments& b) {
          4 * dn * (a.n * b.m3 - b.n * a.m3);
   r.min = std::min(a.min, b.min);
   r.max = std::max(a.max, b.max);
+  r.finite = a.finite && b.finite;
   return r;
 }
 
@@ -201,6 +214,7 @@ constexpr double kSafeHigh = 0x1p200, kSafeLow = 0x1p-200;
 Moments moments(const double* x, std::size_t n, std::int32_t threads, double& scale) {
   scale = 1.0;
   Moments m = scaled_moments(x, n, scale, threads);
+  if (!m.finite) return m;
   double size = std::max(std::fabs(m.min), std::fabs(m.max));
   if (size == 0.0 || (size < kSafeHigh && size > kSafeLow)) return m;
   // Clamped so the scale itself stays a normal double (subnormal outputs).
@@ -248,25 +262,45 @@ void count_bins(const double* x, std::size_t n, const std::vector<double>& edges
   }
 }
 
-void histogram(const double* x, std::size_t n, double lo, double hi, std::int32_t bins,
-               std::int32_t threads, Summary& s) {
-  if (lo == hi) bins = 1;
-  s.edges = bin_edges(lo, hi, bins);
-  double lo_half = lo * 0.5, per_half = bins / (hi * 0.5 - lo_half);
-  std::size_t chunks = (n + kChunk - 1) / kChunk;
-  std::size_t workers = worker_count(chunks, threads);
-  std::vector<std::vector<std::int64_t>> local(
-      workers, std::vector<std::int64_t>(static_cast<std::size_t>(bins)));
-  parallel_for(chunks, workers, [&](std::size_t c, std::size_t w) {
-    std::size_t begin = c * kChunk;
-    count_bins(x + begin, std::min(kChunk, n - begin), s.edges, lo_half, per_half,
-               local[w].data());
-  });
-  s.counts.assign(static_cast<std::size_t>(bins), 0);
-  for (const auto& counts : local) {
-    for (std::int32_t b = 0; b < bins; ++b) s.counts[b] += counts[b];
+// A histogram of equal-width bins from lo to hi, counted chunk by chunk into
+// each worker's own counts (count() may run on any chunk, on any worker).
+class Histogram {
+ public:
+  Histogram(std::size_t n, double lo, double hi, std::int32_t bins,
+            std::int32_t threads)
+      : edges_(bin_edges(lo, hi, lo == hi ? 1 : bins)),
+        lo_half_(lo * 0.5),
+        per_half_(static_cast<double>(edges_.size() - 1) / (hi * 0.5 - lo_half_)),
+        local_(worker_count((n + kChunk - 1) / kChunk, threads),
+               std::vector<std::int64_t>(edges_.size() - 1)) {}
+
+  void count(const double* x, std::size_t n, std::size_t worker) {
+    count_bins(x, n, edges_, lo_half_, per_half_, local_[worker].data());
   }
-}
+
+  // Every chunk of x[0, n), in parallel.
+  void count_all(const double* x, std::size_t n, std::int32_t threads) {
+    std::size_t chunks = (n + kChunk - 1) / kChunk;
+    parallel_for(chunks, worker_count(chunks, threads),
+                 [&](std::size_t c, std::size_t w) {
+                   std::size_t begin = c * kChunk;
+                   count(x + begin, std::min(kChunk, n - begin), w);
+                 });
+  }
+
+  void finish(Summary& s) const {
+    s.edges = edges_;
+    s.counts.assign(edges_.size() - 1, 0);
+    for (const auto& counts : local_) {
+      for (std::size_t b = 0; b < counts.size(); ++b) s.counts[b] += counts[b];
+    }
+  }
+
+ private:
+  std::vector<double> edges_;
+  double lo_half_, per_half_;
+  std::vector<std::vector<std::int64_t>> local_;
+};
 
 void set_moments(const Moments& m, double scale, Summary& s) {
   double m2 = m.m2 / m.n;
@@ -285,7 +319,16 @@ Summary describe_values(const double* values, double* in_place, std::size_t n,
                         std::int32_t threads) {
   Summary s;
   std::unique_ptr<double[]> own;
-  Finite v = finite_values(values, in_place, n, own);
+  // Moments first: their pass also finds whether there are errors, which is
+  // rare, and only then are the finite values set apart and summed again.
+  double scale = 1.0;
+  Finite v{values, n, in_place};
+  Moments m;
+  if (n > 0) m = moments(values, n, threads, scale);
+  if (n == 0 || !m.finite) {
+    v = finite_values(values, in_place, n, own);
+    if (v.n > 0) m = moments(v.x, v.n, threads, scale);
+  }
   s.valid = static_cast<std::int64_t>(v.n);
   s.errors = static_cast<std::int64_t>(n - v.n);
   if (v.n == 0) {
@@ -293,11 +336,17 @@ Summary describe_values(const double* values, double* in_place, std::size_t n,
     s.percentiles.assign(k, kNaN);
     return s;
   }
-  double scale = 1.0;
-  Moments m = moments(v.x, v.n, threads, scale);
   set_moments(m, scale, s);
-  histogram(v.x, v.n, m.min, m.max, std::max(bins, 1), threads, s);
-  s.percentiles = detail::percentiles(v, pcts, k, m.min, m.max, threads);
+  // The histogram is counted chunk by chunk inside the percentiles' pass when
+  // there is one, so that both read each chunk from memory once.
+  Histogram h(v.n, m.min, m.max, std::max(bins, 1), threads);
+  bool counted = false;
+  s.percentiles = detail::percentiles(
+      v, pcts, k, m.min, m.max, threads,
+      [&h](const double* x, std::size_t len, std::size_t w) { h.count(x, len, w); },
+      counted);
+  if (!counted) h.count_all(v.x, v.n, threads);
+  h.finish(s);
   return s;
 }
 

@@ -20,6 +20,15 @@
 
 #include "stats.h"
 
+// With AVX-512, gather_range compares eight values at a time against every
+// bracket and keeps the comparisons as bit masks.
+#if defined(__AVX512F__)
+#define MC_GATHER_AVX512 1
+#include <immintrin.h>
+#else
+#define MC_GATHER_AVX512 0
+#endif
+
 namespace mc::stats {
 namespace {
 
@@ -115,13 +124,21 @@ std::vector<Bracket> bracket_ranks(const std::vector<std::size_t>& ranks, std::s
   return out;
 }
 
-// Gathers x[0, n) block by block into brackets (sorted and disjoint): counts of
-// values below each, then the values inside each. The tests against all
-// brackets vectorise and mark the values inside with a byte each; the scan
-// reads the marks eight at a time, so only the few values inside (a few per
-// cent) take the scalar branch.
-void gather_range(const double* x, std::size_t n, std::vector<Bracket>& brackets) {
-  std::size_t count = brackets.size();
+// Takes the value v, known to lie inside one of the brackets (sorted and
+// disjoint), into that bracket.
+void take(double v, std::vector<Bracket>& brackets) {
+  std::size_t j = 0, count = brackets.size();
+  while (j + 1 < count && v > brackets[j].hi) ++j;
+  ++brackets[j].inside;
+  // A bracket of one value (a tie across its ranks) needs only a count.
+  if (brackets[j].lo < brackets[j].hi) brackets[j].values.push_back(v);
+}
+
+// Gathers x[0, n) block by block into brackets (sorted and disjoint), portably: counts
+// of values below each, then the values inside each. The tests against all brackets
+// vectorise and mark the values inside with a byte each; the scan reads the marks eight
+// at a time, so only the few values inside (a few per cent) take the scalar branch.
+void gather_scalar(const double* x, std::size_t n, std::vector<Bracket>& brackets) {
   for (std::size_t b = 0; b < n; b += kBlock) {
     const double* v = x + b;
     std::size_t len = std::min(kBlock, n - b);
@@ -139,28 +156,65 @@ void gather_range(const double* x, std::size_t n, std::vector<Bracket>& brackets
       std::uint64_t marks;
       std::memcpy(&marks, inside + w, sizeof marks);
       for (; marks; marks &= marks - 1) {
-        std::size_t i = w + static_cast<std::size_t>(__builtin_ctzll(marks)) / 8;
-        std::size_t j = 0;
-        while (j + 1 < count && v[i] > brackets[j].hi) ++j;
-        ++brackets[j].inside;
-        // A bracket of one value (a tie across its ranks) needs only a count.
-        if (brackets[j].lo < brackets[j].hi) brackets[j].values.push_back(v[i]);
+        take(v[w + static_cast<std::size_t>(__builtin_ctzll(marks)) / 8], brackets);
       }
     }
   }
 }
 
+#if MC_GATHER_AVX512
+// Gathers x[0, n) into brackets (sorted and disjoint), eight values to a
+// register: per bracket, a mask of the values below it (counted) and of those
+// inside it; the few values inside any bracket (a few per cent) are then taken
+// one by one from the combined mask.
+void gather_range(const double* x, std::size_t n, std::vector<Bracket>& brackets) {
+  constexpr std::size_t kMaxFast = 16;
+  std::size_t count = brackets.size();
+  if (count > kMaxFast) {
+    gather_scalar(x, n, brackets);
+    return;
+  }
+  __m512d lo[kMaxFast], hi[kMaxFast];
+  std::uint64_t below[kMaxFast] = {};
+  for (std::size_t j = 0; j < count; ++j) {
+    lo[j] = _mm512_set1_pd(brackets[j].lo);
+    hi[j] = _mm512_set1_pd(brackets[j].hi);
+  }
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512d v = _mm512_loadu_pd(x + i);
+    __mmask8 inside = 0;
+    for (std::size_t j = 0; j < count; ++j) {
+      below[j] += static_cast<std::uint64_t>(
+          __builtin_popcount(_mm512_cmp_pd_mask(v, lo[j], _CMP_LT_OQ)));
+      inside |= _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(v, lo[j], _CMP_GE_OQ), v,
+                                        hi[j], _CMP_LE_OQ);
+    }
+    for (unsigned marks = inside; marks; marks &= marks - 1) {
+      take(x[i + static_cast<std::size_t>(__builtin_ctz(marks))], brackets);
+    }
+  }
+  for (std::size_t j = 0; j < count; ++j) brackets[j].below += below[j];
+  gather_scalar(x + i, n - i, brackets);
+}
+#else
+void gather_range(const double* x, std::size_t n, std::vector<Bracket>& brackets) {
+  gather_scalar(x, n, brackets);
+}
+#endif
+
 // Gathers x[0, n) into brackets, chunks in parallel. The values of a bracket
 // end up in an order that depends on the threads, but the order statistics
 // selected from them do not.
 void gather(const double* x, std::size_t n, std::vector<Bracket>& brackets,
-            std::int32_t threads) {
+            std::int32_t threads, const detail::ChunkVisit& visit) {
   std::size_t chunks = (n + kChunk - 1) / kChunk;
   std::size_t workers = detail::worker_count(chunks, threads);
   std::vector<std::vector<Bracket>> local(workers, brackets);
   detail::parallel_for(chunks, workers, [&](std::size_t c, std::size_t w) {
-    std::size_t begin = c * kChunk;
-    gather_range(x + begin, std::min(kChunk, n - begin), local[w]);
+    std::size_t begin = c * kChunk, len = std::min(kChunk, n - begin);
+    if (visit) visit(x + begin, len, w);
+    gather_range(x + begin, len, local[w]);
   });
   for (const auto& part : local) {
     for (std::size_t j = 0; j < brackets.size(); ++j) {
@@ -175,10 +229,12 @@ void gather(const double* x, std::size_t n, std::vector<Bracket>& brackets,
 // The order statistics ranks (sorted, distinct) of x[0, n) through brackets;
 // false when a bracket missed its rank.
 bool narrowed(const double* x, std::size_t n, const std::vector<std::size_t>& ranks,
-              std::int32_t threads, std::vector<double>& values) {
+              std::int32_t threads, const detail::ChunkVisit& visit, bool& visited,
+              std::vector<double>& values) {
   std::vector<Bracket> brackets = bracket_ranks(ranks, n, sorted_sample(x, n));
   if (brackets.empty()) return false;
-  gather(x, n, brackets, threads);
+  gather(x, n, brackets, threads, visit);
+  visited = static_cast<bool>(visit);
   values.resize(ranks.size());
   std::vector<std::size_t> local;
   for (Bracket& b : brackets) {
@@ -202,10 +258,14 @@ bool narrowed(const double* x, std::size_t n, const std::vector<std::size_t>& ra
 // sweep over the writable array or a copy of it.
 std::vector<double> order_statistics(const Finite& v,
                                      const std::vector<std::size_t>& ranks,
-                                     std::int32_t threads) {
+                                     std::int32_t threads,
+                                     const detail::ChunkVisit& visit, bool& visited) {
   std::vector<double> values, copy;
   if (ranks.empty()) return values;
-  if (v.n >= kNarrowFrom && narrowed(v.x, v.n, ranks, threads, values)) return values;
+  if (v.n >= kNarrowFrom &&
+      narrowed(v.x, v.n, ranks, threads, visit, visited, values)) {
+    return values;
+  }
   double* x = v.writable;
   if (!x) {
     copy.assign(v.x, v.x + v.n);
@@ -246,10 +306,12 @@ std::vector<std::size_t> needed_ranks(std::size_t n, const double* pcts,
 
 std::vector<double> detail::percentiles(const Finite& v, const double* pcts,
                                         std::size_t k, double lo, double hi,
-                                        std::int32_t threads) {
+                                        std::int32_t threads, const ChunkVisit& visit,
+                                        bool& visited) {
   std::size_t n = v.n;
+  visited = false;
   std::vector<std::size_t> ranks = needed_ranks(n, pcts, k);
-  std::vector<double> values = order_statistics(v, ranks, threads);
+  std::vector<double> values = order_statistics(v, ranks, threads, visit, visited);
   auto at = [&](std::size_t r) {
     if (r == 0 || r == n - 1) return r == 0 ? lo : hi;
     return values[std::lower_bound(ranks.begin(), ranks.end(), r) - ranks.begin()];

@@ -2,7 +2,8 @@
 // only, private to the statistics; describe() in stats.h is the public entry).
 //
 // Exports (namespace mc::stats::detail):
-//   percentiles(v, pcts, k, lo, hi, threads)
+//   percentiles(v, pcts, k, lo, hi, threads, visit)
+//   ChunkVisit                 another pass to run on each chunk as it is read
 //
 // The percentiles are exact order statistics, interpolated as Excel's
 // PERCENTILE.INC, and bit-identical for any thread count; how they are found
@@ -12,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "stats_detail.h"
@@ -23,7 +25,18 @@ namespace mc::stats::detail {
 // x[lo] + (h - lo)(x[lo+1] - x[lo]) over the sorted values; NaN for any other
 // p. v.writable, when not null, may be reordered; else the values are only
 // read (a copy is made where selection has to work on the whole array).
+//
+// visit, when not empty, is called as visit(x, len, worker) on every chunk of
+// v.x (kChunk values, the last one shorter) just before the pass that reads
+// the chunk for the percentiles, so that a caller's own pass over the values
+// reads them from cache; chunks arrive in any order, and worker is below
+// worker_count(chunks, threads). percentiles() returns whether it did so;
+// when not (small arrays, or percentiles found without a pass), the caller
+// makes its own pass.
+using ChunkVisit = std::function<void(const double*, std::size_t, std::size_t)>;
+
 std::vector<double> percentiles(const Finite& v, const double* pcts, std::size_t k,
-                                double lo, double hi, std::int32_t threads);
+                                double lo, double hi, std::int32_t threads,
+                                const ChunkVisit& visit, bool& visited);
 
 }  // namespace mc::stats::detail

@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "stats.h"
@@ -26,7 +28,8 @@ using detail::kNaN;
 
 // A value's order-preserving unsigned image, and where the value came from.
 struct Keyed {
-  std::uint64_t key, index;
+  std::uint64_t key;
+  std::uint32_t index;  // rows are fewer than 2^32 (spearman() checks)
 };
 
 // The order-preserving image of a finite x: flip the sign bit of a positive
@@ -39,24 +42,37 @@ std::uint64_t sort_key(double x) {
   return bits >> 63 ? ~bits : bits | (std::uint64_t{1} << 63);
 }
 
-// Sorts keyed by key: least significant byte first, one stable scatter per
-// byte, skipping the bytes that all keys share. Linear in n, where a
-// comparison sort would pay log2(n) cache-missing passes.
-void radix_sort(std::vector<Keyed>& keyed, std::vector<Keyed>& spare) {
-  std::size_t n = keyed.size(), counts[8][256] = {};
+// Sorts keyed by key: least significant digit (11 bits) first, one stable
+// scatter per digit, skipping the digits that all keys share. Linear in n,
+// where a comparison sort would pay log2(n) cache-missing passes; six digits
+// of 2048 buckets scatter fewer times than eight bytes and their counters
+// still fit in L2.
+constexpr int kDigitBits = 11, kDigits = (64 + kDigitBits - 1) / kDigitBits;
+constexpr std::uint64_t kDigitMask = (std::uint64_t{1} << kDigitBits) - 1;
+
+void radix_sort(std::vector<Keyed>& keyed, std::vector<Keyed>& spare,
+                std::vector<std::uint32_t>& counts) {
+  std::size_t n = keyed.size();
+  counts.assign(std::size_t{kDigits} << kDigitBits, 0);
   for (const Keyed& e : keyed) {
-    for (int d = 0; d < 8; ++d) ++counts[d][(e.key >> (8 * d)) & 255];
+    for (int d = 0; d < kDigits; ++d) {
+      ++counts[(std::size_t{static_cast<std::uint32_t>(d)} << kDigitBits) +
+               ((e.key >> (kDigitBits * d)) & kDigitMask)];
+    }
   }
   spare.resize(n);
-  for (int d = 0; d < 8; ++d) {
-    std::size_t* slot = counts[d];
-    if (n == 0 || slot[(keyed[0].key >> (8 * d)) & 255] == n) continue;
-    for (std::size_t b = 0, start = 0; b < 256; ++b) {
-      std::size_t size = slot[b];
+  for (int d = 0; d < kDigits; ++d) {
+    std::uint32_t* slot =
+        counts.data() + (std::size_t{static_cast<std::uint32_t>(d)} << kDigitBits);
+    int shift = kDigitBits * d;
+    if (n == 0 || slot[(keyed[0].key >> shift) & kDigitMask] == n) continue;
+    std::uint32_t start = 0;
+    for (std::uint64_t b = 0; b <= kDigitMask; ++b) {
+      std::uint32_t size = slot[b];
       slot[b] = start;
       start += size;
     }
-    for (const Keyed& e : keyed) spare[slot[(e.key >> (8 * d)) & 255]++] = e;
+    for (const Keyed& e : keyed) spare[slot[(e.key >> shift) & kDigitMask]++] = e;
     keyed.swap(spare);
   }
 }
@@ -65,6 +81,7 @@ void radix_sort(std::vector<Keyed>& keyed, std::vector<Keyed>& spare) {
 struct Scratch {
   std::vector<double> x, rx, y, ry;
   std::vector<Keyed> keyed, spare;
+  std::vector<std::uint32_t> counts;
 };
 
 // Doubled midranks centred on zero, 2 rank - (n + 1), of v[0, n) into out:
@@ -72,8 +89,10 @@ struct Scratch {
 // below 2^53, and Pearson's correlation of them is that of the midranks.
 void centred_ranks(const double* v, std::size_t n, double* out, Scratch& s) {
   s.keyed.resize(n);
-  for (std::size_t i = 0; i < n; ++i) s.keyed[i] = {sort_key(v[i]), i};
-  radix_sort(s.keyed, s.spare);
+  for (std::size_t i = 0; i < n; ++i) {
+    s.keyed[i] = {sort_key(v[i]), static_cast<std::uint32_t>(i)};
+  }
+  radix_sort(s.keyed, s.spare, s.counts);
   const std::vector<Keyed>& sorted = s.keyed;
   for (std::size_t i = 0, j; i < n; i = j) {
     for (j = i + 1; j < n && sorted[j].key == sorted[i].key;) ++j;
@@ -125,40 +144,26 @@ double row_correlation(const double* input, const Ranked& out, Scratch& s) {
   return centred_correlation(s.rx.data(), s.ry.data(), kept);
 }
 
-}  // namespace
-
-namespace {
-
-Ranked rank_output(const double* output, std::size_t m) {
-  Ranked out;
+void rank_output(const double* output, std::size_t m, Ranked& out, Scratch& s) {
   for (std::size_t i = 0; i < m; ++i) {
     if (!finite(output[i])) continue;
     out.rows.push_back(i);
     out.values.push_back(output[i]);
   }
   out.ranks.resize(out.rows.size());
-  Scratch scratch;
-  centred_ranks(out.values.data(), out.rows.size(), out.ranks.data(), scratch);
-  return out;
+  centred_ranks(out.values.data(), out.rows.size(), out.ranks.data(), s);
 }
 
-// Centred ranks of each input row over all m iterations, ranked once for
-// every output; empty for a row with errors (it is ranked per output, over
-// the iterations it shares with that output).
-std::vector<std::vector<double>> rank_inputs(const double* inputs, std::size_t k,
-                                             std::size_t m, std::int32_t threads) {
-  std::vector<std::vector<double>> ranks(k);
-  std::size_t workers = detail::worker_count(k, threads);
-  std::vector<Scratch> scratch(workers);
-  detail::parallel_for(k, workers, [&](std::size_t r, std::size_t w) {
-    const double* row = inputs + r * m;
-    for (std::size_t i = 0; i < m; ++i) {
-      if (!finite(row[i])) return;
-    }
-    ranks[r].resize(m);
-    centred_ranks(row, m, ranks[r].data(), scratch[w]);
-  });
-  return ranks;
+// Centred ranks of an input row over all m iterations, ranked once for every
+// output; left empty for a row with errors (it is ranked per output, over the
+// iterations it shares with that output).
+void rank_input(const double* row, std::size_t m, std::vector<double>& ranks,
+                Scratch& s) {
+  for (std::size_t i = 0; i < m; ++i) {
+    if (!finite(row[i])) return;
+  }
+  ranks.resize(m);
+  centred_ranks(row, m, ranks.data(), s);
 }
 
 }  // namespace
@@ -166,21 +171,32 @@ std::vector<std::vector<double>> rank_inputs(const double* inputs, std::size_t k
 std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
                              const double* outputs, std::size_t o,
                              std::int32_t threads) {
+  if (m > std::numeric_limits<std::uint32_t>::max()) {
+    throw std::invalid_argument("spearman: more than 2^32 - 1 iterations");
+  }
+  // Outputs and input rows are ranked together, one row per item.
   std::vector<Ranked> outs(o);
-  for (std::size_t j = 0; j < o; ++j) outs[j] = rank_output(outputs + j * m, m);
-  std::vector<std::vector<double>> in_ranks = rank_inputs(inputs, k, m, threads);
-  std::vector<double> result(o * k, kNaN);
-  std::size_t workers = detail::worker_count(o * k, threads);
+  std::vector<std::vector<double>> in_ranks(k);
+  std::size_t workers = detail::worker_count(o + k, threads);
   std::vector<Scratch> scratch(workers);
-  detail::parallel_for(o * k, workers, [&](std::size_t c, std::size_t w) {
-    std::size_t j = c / k, r = c % k;
-    const Ranked& out = outs[j];
-    if (out.rows.size() == m && !in_ranks[r].empty()) {
-      result[c] = centred_correlation(in_ranks[r].data(), out.ranks.data(), m);
+  detail::parallel_for(o + k, workers, [&](std::size_t c, std::size_t w) {
+    if (c < o) {
+      rank_output(outputs + c * m, m, outs[c], scratch[w]);
     } else {
-      result[c] = row_correlation(inputs + r * m, out, scratch[w]);
+      rank_input(inputs + (c - o) * m, m, in_ranks[c - o], scratch[w]);
     }
   });
+  std::vector<double> result(o * k, kNaN);
+  detail::parallel_for(
+      o * k, detail::worker_count(o * k, threads), [&](std::size_t c, std::size_t w) {
+        std::size_t j = c / k, r = c % k;
+        const Ranked& out = outs[j];
+        if (out.rows.size() == m && !in_ranks[r].empty()) {
+          result[c] = centred_correlation(in_ranks[r].data(), out.ranks.data(), m);
+        } else {
+          result[c] = row_correlation(inputs + r * m, out, scratch[w]);
+        }
+      });
   return result;
 }
 

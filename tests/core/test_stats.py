@@ -203,11 +203,18 @@ def test_results_are_identical_for_any_thread_count():
     assert same_summary(results[0], results[2])
 
 
-def test_histogram_counts_every_valid_value_within_its_edges():
-    """Counts sum to valid, edges span min..max, and match np.histogram."""
-    x = np.random.default_rng(10).exponential(size=500_000)
+@pytest.mark.parametrize(
+    ("n", "pcts"),
+    [(500_000, []), (1_200_000, [1, 50, 99])],
+    ids=["own-pass", "counted-in-the-percentiles-pass"],
+)
+def test_histogram_counts_every_valid_value_within_its_edges(n, pcts):
+    """Counts sum to valid, edges span min..max, and match np.histogram,
+    whether counted in a pass of its own or chunk by chunk inside the
+    percentiles' pass (large arrays, percentiles asked for)."""
+    x = np.random.default_rng(10).exponential(size=n)
     x[:10] = np.nan
-    got = _core.describe(x, [], bins=37)
+    got = _core.describe(x, pcts, bins=37, threads=2)
     edges, counts = got["edges"], got["counts"]
     assert len(edges) == 38 and counts.dtype == np.int64
     assert (edges[0], edges[-1]) == (got["min"], got["max"])
