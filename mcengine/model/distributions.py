@@ -15,6 +15,7 @@ for its stated error).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ from mcengine import _core
 # A table is used only if its measured relative error in x is within this;
 # otherwise sampling solves F(x) = u exactly, slower but exact.
 TABLE_TOLERANCE = 1e-10
+# Inversion tables kept for reuse (each at most 128 KiB: 2 x 1024 intervals
+# of 8 doubles), so at most 16 MiB.
+TABLES_CACHED = 128
 
 
 @dataclass(frozen=True)
@@ -228,9 +232,20 @@ def table_for(spec: DistSpec, values: Sequence[float]) -> np.ndarray | None:
     """
     if spec.array_params:
         return None
-    table = _core.build_table(spec.kind, [float(v) for v in values])
+    # Keyed by each value's exact bits (hex), so -0.0 and 0.0 stay apart.
+    return _cached_table(spec.kind, tuple(float(v).hex() for v in values))
+
+
+@functools.lru_cache(maxsize=TABLES_CACHED)
+def _cached_table(kind: int, params: tuple[str, ...]) -> np.ndarray | None:
+    """table_for's table, built once per kind and parameters: a table is a
+    pure function of them, takes milliseconds to build, and models are
+    compiled again and again with the same constants. Read-only, since
+    every compile that asks for it shares it."""
+    table = _core.build_table(kind, [float.fromhex(p) for p in params])
     if table.size == 0:
         return None
     if not _core.table_error(table)["x_relative"] <= TABLE_TOLERANCE:
         return None
+    table.flags.writeable = False
     return table

@@ -183,6 +183,20 @@ def test_only_nondegenerate_beta_and_gamma_get_a_table(name, params):
     assert table_for(DISTRIBUTIONS[name], params) is None
 
 
+
+def test_tables_are_built_once_per_exact_parameters_and_read_only():
+    """table_for reuses the table of equal parameters (bit for bit), builds
+    another for -0.0 where 0.0 was asked, and hands out read-only arrays."""
+    pert = DISTRIBUTIONS["RISKPERT"]
+    first = table_for(pert, [0.0, 3.0, 10.0])
+    assert table_for(pert, [0, 3, 10]) is first
+    assert table_for(pert, [-0.0, 3.0, 10.0]) is not first
+    assert not first.flags.writeable
+    with pytest.raises(ValueError):
+        first[0] = 1.0
+    fresh = _core.build_table(KINDS["PERT"], [0.0, 3.0, 10.0])
+    assert np.array_equal(first, fresh)
+
 # (kind, parameters, the value every u gives)
 DEGENERATE = [
     ("UNIFORM", [3, 3], 3), ("TRIANG", [1, 1, 1], 1), ("PERT", [2, 2, 2], 2),
