@@ -1,15 +1,17 @@
 // stats_spearman.cpp: spearman() of stats.h, the rank correlation of inputs
 // with an output.
 //
-// Each output is ranked once, and so is each input row (a radix sort, linear
-// in the iterations), whatever the number of outputs; rows and pairs are shared
-// out among the threads. Only when an output or a row has errors are both sides
+// Each output is ranked once, and so is each input row (a radix sort on the top
+// half of each value's bits, linear in the iterations, then the rare equal
+// halves ordered by whole values), whatever the number of outputs; rows and pairs are
+// shared out among the threads. Only when an output or a row has errors are both sides
 // re-ranked over the iterations they share.
 //
 // Known limit: the correlations use doubled midranks, which are integers, so
 // their sums of products are exact up to about 300,000 iterations and rounded
 // beyond (relative error near 1e-16 per term, so far below any meaningful
 // digit of a correlation).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -26,12 +28,6 @@ namespace {
 using detail::finite;
 using detail::kNaN;
 
-// A value's order-preserving unsigned image, and where the value came from.
-struct Keyed {
-  std::uint64_t key;
-  std::uint32_t index;  // rows are fewer than 2^32 (spearman() checks)
-};
-
 // The order-preserving image of a finite x: flip the sign bit of a positive
 // value, every bit of a negative one. Adding +0.0 first turns -0.0 into +0.0,
 // so that equal values, and only they, have equal keys.
@@ -42,45 +38,49 @@ std::uint64_t sort_key(double x) {
   return bits >> 63 ? ~bits : bits | (std::uint64_t{1} << 63);
 }
 
-// Sorts keyed by key: least significant digit (11 bits) first, one stable
-// scatter per digit, skipping the digits that all keys share. Linear in n,
-// where a comparison sort would pay log2(n) cache-missing passes; six digits
-// of 2048 buckets scatter fewer times than eight bytes and their counters
-// still fit in L2.
-constexpr int kDigitBits = 11, kDigits = (64 + kDigitBits - 1) / kDigitBits;
+// Ranking sorts 64-bit words: the top half of a value's key above its index
+// (rows are fewer than 2^32; spearman() checks). The radix sort orders them by
+// that top half alone, least significant 11-bit digit first, one stable
+// scatter per digit (three, skipping any that all words share); the few runs
+// whose top halves are equal are then ordered by their whole keys. Half the
+// bytes and half the scatters of sorting whole keys beside their indices.
+constexpr int kDigitBits = 11, kDigits = 3, kKeyShift = 32;
 constexpr std::uint64_t kDigitMask = (std::uint64_t{1} << kDigitBits) - 1;
+constexpr std::uint64_t kIndexMask = 0xFFFFFFFFu;
 
-void radix_sort(std::vector<Keyed>& keyed, std::vector<Keyed>& spare,
+int digit_shift(int d) { return kKeyShift + kDigitBits * d; }
+
+void radix_sort(std::vector<std::uint64_t>& words, std::vector<std::uint64_t>& spare,
                 std::vector<std::uint32_t>& counts) {
-  std::size_t n = keyed.size();
+  std::size_t n = words.size();
   counts.assign(std::size_t{kDigits} << kDigitBits, 0);
-  for (const Keyed& e : keyed) {
+  for (std::uint64_t w : words) {
     for (int d = 0; d < kDigits; ++d) {
       ++counts[(std::size_t{static_cast<std::uint32_t>(d)} << kDigitBits) +
-               ((e.key >> (kDigitBits * d)) & kDigitMask)];
+               ((w >> digit_shift(d)) & kDigitMask)];
     }
   }
   spare.resize(n);
   for (int d = 0; d < kDigits; ++d) {
     std::uint32_t* slot =
         counts.data() + (std::size_t{static_cast<std::uint32_t>(d)} << kDigitBits);
-    int shift = kDigitBits * d;
-    if (n == 0 || slot[(keyed[0].key >> shift) & kDigitMask] == n) continue;
+    int shift = digit_shift(d);
+    if (n == 0 || slot[(words[0] >> shift) & kDigitMask] == n) continue;
     std::uint32_t start = 0;
     for (std::uint64_t b = 0; b <= kDigitMask; ++b) {
       std::uint32_t size = slot[b];
       slot[b] = start;
       start += size;
     }
-    for (const Keyed& e : keyed) spare[slot[(e.key >> shift) & kDigitMask]++] = e;
-    keyed.swap(spare);
+    for (std::uint64_t w : words) spare[slot[(w >> shift) & kDigitMask]++] = w;
+    words.swap(spare);
   }
 }
 
 // One worker's buffers, reused across the rows it takes.
 struct Scratch {
   std::vector<double> x, rx, y, ry;
-  std::vector<Keyed> keyed, spare;
+  std::vector<std::uint64_t> words, spare;
   std::vector<std::uint32_t> counts;
 };
 
@@ -88,17 +88,27 @@ struct Scratch {
 // integers, so that the sums of their products are exact while they stay
 // below 2^53, and Pearson's correlation of them is that of the midranks.
 void centred_ranks(const double* v, std::size_t n, double* out, Scratch& s) {
-  s.keyed.resize(n);
+  std::vector<std::uint64_t>& sorted = s.words;
+  sorted.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    s.keyed[i] = {sort_key(v[i]), static_cast<std::uint32_t>(i)};
+    sorted[i] = (sort_key(v[i]) & ~kIndexMask) | static_cast<std::uint64_t>(i);
   }
-  radix_sort(s.keyed, s.spare, s.counts);
-  const std::vector<Keyed>& sorted = s.keyed;
+  radix_sort(sorted, s.spare, s.counts);
+  auto key = [v](std::uint64_t w) { return sort_key(v[w & kIndexMask]); };
   for (std::size_t i = 0, j; i < n; i = j) {
-    for (j = i + 1; j < n && sorted[j].key == sorted[i].key;) ++j;
+    for (j = i + 1; j < n && (sorted[j] >> kKeyShift) == (sorted[i] >> kKeyShift);) ++j;
+    if (j - i > 1) {
+      std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(i),
+                sorted.begin() + static_cast<std::ptrdiff_t>(j),
+                [&key](std::uint64_t a, std::uint64_t b) { return key(a) < key(b); });
+    }
+  }
+  for (std::size_t i = 0, j; i < n; i = j) {
+    std::uint64_t first = key(sorted[i]);
+    for (j = i + 1; j < n && key(sorted[j]) == first;) ++j;
     // Positions i..j-1 hold ranks i+1..j, whose mean doubled is i + j + 1.
     double rank = static_cast<double>(i + j) - static_cast<double>(n);
-    for (std::size_t t = i; t < j; ++t) out[sorted[t].index] = rank;
+    for (std::size_t t = i; t < j; ++t) out[sorted[t] & kIndexMask] = rank;
   }
 }
 

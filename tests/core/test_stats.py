@@ -268,6 +268,20 @@ def test_spearman_gives_ties_their_average_rank():
     assert got == pytest.approx(expected, abs=1e-12)
 
 
+
+def test_spearman_orders_values_that_differ_only_in_their_low_bits():
+    """Ranking sorts by the top 32 bits of each value first: values equal
+    there (1000 plus multiples of 1e-10) and signed zeros with real ties
+    among them must still rank as scipy ranks them (1e-12)."""
+    rng = np.random.default_rng(21)
+    close = 1000.0 + rng.integers(0, 50, size=4000) * 1e-10
+    zeros = rng.choice([0.0, -0.0, 1e-300, -1e-300], size=4000)
+    inputs = np.stack([close, zeros])
+    output = close * 1e9 + rng.normal(size=4000)
+    got = _core.spearman(inputs, output)
+    expected = [spearman_reference(row, output) for row in inputs]
+    assert got == pytest.approx(expected, abs=1e-12)
+
 def test_spearman_excludes_rows_with_errors_pairwise():
     """Rows where the output or that input is NaN are left out (1e-12)."""
     rng = np.random.default_rng(13)
