@@ -2,7 +2,7 @@
 // only, private to the statistics; describe() in stats.h is the public entry).
 //
 // Exports (namespace mc::stats::detail):
-//   percentiles(v, pcts, k, lo, hi, threads, visit)
+//   percentiles(v, pcts, k, lo, hi, threads, visit, visited)
 //   ChunkVisit                 another pass to run on each chunk as it is read
 //
 // The percentiles are exact order statistics, interpolated as Excel's
@@ -30,9 +30,9 @@ namespace mc::stats::detail {
 // v.x (kChunk values, the last one shorter) just before the pass that reads
 // the chunk for the percentiles, so that a caller's own pass over the values
 // reads them from cache; chunks arrive in any order, and worker is below
-// worker_count(chunks, threads). percentiles() returns whether it did so;
-// when not (small arrays, or percentiles found without a pass), the caller
-// makes its own pass.
+// worker_count(chunks, threads). visited is set to whether it did so; when
+// not (small arrays, or percentiles found without a pass), the caller makes
+// its own pass.
 using ChunkVisit = std::function<void(const double*, std::size_t, std::size_t)>;
 
 std::vector<double> percentiles(const Finite& v, const double* pcts, std::size_t k,

@@ -95,20 +95,27 @@ void centred_ranks(const double* v, std::size_t n, double* out, Scratch& s) {
   }
   radix_sort(sorted, s.spare, s.counts);
   auto key = [v](std::uint64_t w) { return sort_key(v[w & kIndexMask]); };
-  for (std::size_t i = 0, j; i < n; i = j) {
-    for (j = i + 1; j < n && (sorted[j] >> kKeyShift) == (sorted[i] >> kKeyShift);) ++j;
-    if (j - i > 1) {
-      std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(i),
-                sorted.begin() + static_cast<std::ptrdiff_t>(j),
-                [&key](std::uint64_t a, std::uint64_t b) { return key(a) < key(b); });
-    }
-  }
-  for (std::size_t i = 0, j; i < n; i = j) {
-    std::uint64_t first = key(sorted[i]);
-    for (j = i + 1; j < n && key(sorted[j]) == first;) ++j;
+  auto rank = [&](std::size_t i, std::size_t j) {
     // Positions i..j-1 hold ranks i+1..j, whose mean doubled is i + j + 1.
-    double rank = static_cast<double>(i + j) - static_cast<double>(n);
-    for (std::size_t t = i; t < j; ++t) out[sorted[t] & kIndexMask] = rank;
+    double r = static_cast<double>(i + j) - static_cast<double>(n);
+    for (std::size_t t = i; t < j; ++t) out[sorted[t] & kIndexMask] = r;
+  };
+  for (std::size_t i = 0, j; i < n; i = j) {
+    std::uint64_t top = sorted[i] >> kKeyShift;
+    for (j = i + 1; j < n && (sorted[j] >> kKeyShift) == top;) ++j;
+    if (j - i == 1) {  // the common case: a top half of its own, no tie
+      rank(i, j);
+      continue;
+    }
+    // Equal top halves: order by whole keys, then rank each run of ties.
+    auto begin = sorted.begin() + static_cast<std::ptrdiff_t>(i);
+    std::sort(begin, begin + static_cast<std::ptrdiff_t>(j - i),
+              [&key](std::uint64_t a, std::uint64_t b) { return key(a) < key(b); });
+    for (std::size_t a = i, b; a < j; a = b) {
+      std::uint64_t first = key(sorted[a]);
+      for (b = a + 1; b < j && key(sorted[b]) == first;) ++b;
+      rank(a, b);
+    }
   }
 }
 
@@ -197,6 +204,8 @@ std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
     }
   });
   std::vector<double> result(o * k, kNaN);
+  // Pairs may be more than rows: the scratch must serve either pass's workers.
+  scratch.resize(std::max(workers, detail::worker_count(o * k, threads)));
   detail::parallel_for(
       o * k, detail::worker_count(o * k, threads), [&](std::size_t c, std::size_t w) {
         std::size_t j = c / k, r = c % k;

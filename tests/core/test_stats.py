@@ -390,6 +390,21 @@ def test_spearman_of_many_outputs_equals_one_at_a_time():
         assert np.array_equal(together[j], alone, equal_nan=True)
 
 
+def test_spearman_with_more_pairs_than_rows_and_many_threads():
+    """3 inputs x 3 outputs (9 pairs, 6 rows) on 8 threads, every input
+    and output with an error, so each pair takes the per-pair path and
+    its worker's scratch: equal to scipy over the shared valid rows
+    (1e-12, as in test_spearman_matches_scipy)."""
+    rng = np.random.default_rng(22)
+    inputs = rng.normal(size=(3, 2_000))
+    outputs = np.vstack([inputs.sum(axis=0), inputs[0] - inputs[2], inputs[1] ** 3])
+    inputs[:, 7] = np.nan
+    outputs[:, 11] = np.nan
+    got = _core.spearman(inputs, outputs, threads=8)
+    for j in range(3):
+        expected = [spearman_reference(row, outputs[j]) for row in inputs]
+        assert got[j] == pytest.approx(expected, abs=1e-12)
+
 def test_moments_of_subnormal_values_are_finite():
     """Values below the smallest normal double (about 2.2e-308) still give
     their mean and a zero spread, not NaN."""
