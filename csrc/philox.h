@@ -8,7 +8,7 @@
 //   uniforms(seed, stream, first, n, out)
 //                                  iterations first .. first + n - 1, written
 //                                  so that gcc -O3 vectorises the bulk of it,
-//                                  or in explicit AVX-512 vectors (below)
+//                                  or in explicit AVX-512 or AVX2 vectors
 //
 // The mapping from (seed, stream j, iteration i) to a uniform is the contract
 // that makes runs reproducible whatever the block size or thread count:
@@ -26,16 +26,21 @@
 #include "mc_defs.h"
 #include "special_elementary.h"  // MC_LOOP, u53_to_double
 
-// With AVX-512 (and its DQ conversions; not under nvcc) the bulk of uniforms
-// runs in explicit vectors, 0.8 ns a value on Zen 4: gcc's own vectorisation
-// of the portable loop shuffles 32-bit words between the products (2.3 ns),
-// and of the same loop in 64-bit lanes multiplies with vpmullq and keeps one
-// block of lanes in flight (1.2 ns). On AVX2 the portable loop is the faster.
-#if defined(__AVX512F__) && defined(__AVX512DQ__) && !defined(__CUDACC__)
-#define MC_PHILOX_AVX512 1
+// With AVX-512 (and its DQ conversions) or AVX2, and not under nvcc, the bulk
+// of uniforms runs in explicit vectors of 64-bit lanes, several blocks of
+// lanes in flight: gcc's own vectorisation of the portable loop shuffles
+// 32-bit words between the products. R1's run on Zen 3 (AVX2), one thread:
+// about 95 ns an iteration with the portable loop, 60 with the vectors.
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
+#define MC_PHILOX_VECTOR 0
+#elif defined(__AVX512F__) && defined(__AVX512DQ__)
+#define MC_PHILOX_VECTOR 512
+#include <immintrin.h>
+#elif defined(__AVX2__) && defined(__FMA__)
+#define MC_PHILOX_VECTOR 256
 #include <immintrin.h>
 #else
-#define MC_PHILOX_AVX512 0
+#define MC_PHILOX_VECTOR 0
 #endif
 
 namespace mc {
@@ -112,38 +117,80 @@ MC_LOOP void uniform_pairs(uint64_t seed, uint32_t stream, uint64_t pair, int32_
   }
 }
 
-#if MC_PHILOX_AVX512
-// Eight lanes of 64 bits, in gcc's vector extension, one block per lane with
-// a word in each lane's low half: the high halves are left as they fall, as
-// the 32x32->64 multiply (vpmuludq) reads only the low ones. Intrinsics only
-// where the extension has no operator, in zero-masking forms where gcc 12
-// warns about the undefined pass-through of the plain ones.
+#if MC_PHILOX_VECTOR
+// Lanes of 64 bits in gcc's vector extension, one block per lane with a word
+// in each lane's low half: the high halves are left as they fall, as the
+// 32x32->64 multiply (vpmuludq) reads only the low ones. Intrinsics only
+// where the extension has no operator (in zero-masking forms on AVX-512,
+// where gcc 12 warns about the undefined pass-through of the plain ones).
+constexpr uint64_t LOW32 = 0xFFFFFFFFull;
+#if MC_PHILOX_VECTOR == 512
+constexpr int32_t WIDTH = 8;
 typedef uint64_t Lanes __attribute__((vector_size(64)));
 typedef int64_t SignedLanes __attribute__((vector_size(64)));
 typedef double Doubles __attribute__((vector_size(64)));
-constexpr int32_t GROUPS = 4;  // blocks of eight lanes in flight, to hide latency
-constexpr uint64_t LOW32 = 0xFFFFFFFFull;
+constexpr SignedLanes FIRST_HALF = {0, 8, 1, 9, 2, 10, 3, 11};
+constexpr SignedLanes SECOND_HALF = {4, 12, 5, 13, 6, 14, 7, 15};
 
 MC_INLINE Lanes mul_low32(Lanes a, Lanes b) {
   return reinterpret_cast<Lanes>(_mm512_maskz_mul_epu32(
       0xFF, reinterpret_cast<__m512i>(a), reinterpret_cast<__m512i>(b)));
 }
 
-// word_to_uniform in eight lanes: (k + 1/2) 2^-53 is k 2^-53 + 2^-54 rounded
-// once, which one fused multiply-add gives, and the clamp is a minimum.
-MC_INLINE Doubles lanes_to_uniform(Lanes lo, Lanes hi) {
-  Lanes k = ((hi << 32) | (lo & LOW32)) >> 11;
-  __m512d d = reinterpret_cast<__m512d>(
-      __builtin_convertvector(reinterpret_cast<SignedLanes>(k), Doubles));
-  __m512d u = _mm512_fmadd_pd(d, _mm512_set1_pd(0x1p-53), _mm512_set1_pd(0x1p-54));
-  return reinterpret_cast<Doubles>(
-      _mm512_maskz_min_pd(0xFF, u, _mm512_set1_pd(UNIFORM_MAX)));
+// k < 2^53 to double, exactly (vcvtqq2pd).
+MC_INLINE Doubles to_double(Lanes k) {
+  return __builtin_convertvector(reinterpret_cast<SignedLanes>(k), Doubles);
 }
 
-// uniform_pairs for count a multiple of 8 GROUPS, 8 GROUPS pairs per step,
-// with the same lane layout as the portable loop; the two words' uniforms
-// are interleaved into iteration order before they are stored.
-MC_LOOP void uniform_pairs_avx512(uint64_t seed, uint32_t stream, uint64_t pair,
+MC_INLINE Doubles clamp_below(Doubles u, double most) {
+  return reinterpret_cast<Doubles>(_mm512_maskz_min_pd(
+      0xFF, reinterpret_cast<__m512d>(u), _mm512_set1_pd(most)));
+}
+#else
+constexpr int32_t WIDTH = 4;
+typedef uint64_t Lanes __attribute__((vector_size(32)));
+typedef int64_t SignedLanes __attribute__((vector_size(32)));
+typedef double Doubles __attribute__((vector_size(32)));
+constexpr SignedLanes FIRST_HALF = {0, 4, 1, 5};
+constexpr SignedLanes SECOND_HALF = {2, 6, 3, 7};
+
+MC_INLINE Lanes mul_low32(Lanes a, Lanes b) {
+  return reinterpret_cast<Lanes>(
+      _mm256_mul_epu32(reinterpret_cast<__m256i>(a), reinterpret_cast<__m256i>(b)));
+}
+
+// k < 2^53 to double, exactly, without AVX-512's conversion: the high 21 and
+// low 32 bits become the mantissas of 2^84 + hi 2^32 and 2^52 + lo, and
+// (2^84 + hi 2^32 - 2^84 - 2^52) + (2^52 + lo) is exact at every step.
+MC_INLINE Doubles to_double(Lanes k) {
+  const Lanes hi = (k >> 32) | 0x4530000000000000ull;
+  const Lanes lo = (k & LOW32) | 0x4330000000000000ull;
+  const Doubles bias = Doubles{} + (0x1p84 + 0x1p52);
+  return (reinterpret_cast<Doubles>(hi) - bias) + reinterpret_cast<Doubles>(lo);
+}
+
+MC_INLINE Doubles clamp_below(Doubles u, double most) {
+  return reinterpret_cast<Doubles>(
+      _mm256_min_pd(reinterpret_cast<__m256d>(u), _mm256_set1_pd(most)));
+}
+#endif
+// Blocks of WIDTH lanes in flight, to hide the multiplies' latency: 16 state
+// vectors fit AVX-512's 32 registers; AVX2 has 16, and on Zen 3 three groups
+// (1.46 ns a value) beat two (1.64) and four (1.61, spilling).
+constexpr int32_t GROUPS = WIDTH == 8 ? 4 : 3;
+constexpr int32_t STEP = WIDTH * GROUPS;  // pairs per step of the vector loop
+
+// word_to_uniform in lanes: (k + 1/2) 2^-53 is k 2^-53 + 2^-54 rounded once,
+// which one fused multiply-add gives, and the clamp is a minimum.
+MC_INLINE Doubles lanes_to_uniform(Lanes lo, Lanes hi) {
+  Doubles d = to_double(((hi << 32) | (lo & LOW32)) >> 11);
+  return clamp_below(d * 0x1p-53 + 0x1p-54, UNIFORM_MAX);
+}
+
+// uniform_pairs for count a multiple of STEP, STEP pairs per step, with the
+// same lane layout as the portable loop; the two words' uniforms are
+// interleaved into iteration order before they are stored.
+MC_LOOP void uniform_pairs_vector(uint64_t seed, uint32_t stream, uint64_t pair,
                                   int32_t count, double* out) {
   Lanes k0[10], k1[10];
   for (uint32_t r = 0; r < 10; ++r) {
@@ -152,13 +199,12 @@ MC_LOOP void uniform_pairs_avx512(uint64_t seed, uint32_t stream, uint64_t pair,
         Lanes{} + static_cast<uint32_t>(static_cast<uint32_t>(seed >> 32) + r * WEYL1);
   }
   const Lanes m0 = Lanes{} + MUL0, m1 = Lanes{} + MUL1;
-  const Lanes lanes = {0, 1, 2, 3, 4, 5, 6, 7};
-  const SignedLanes first_half = {0, 8, 1, 9, 2, 10, 3, 11};
-  const SignedLanes second_half = {4, 12, 5, 13, 6, 14, 7, 15};
-  for (int32_t l = 0; l < count; l += 8 * GROUPS) {
+  Lanes lanes;
+  for (int32_t w = 0; w < WIDTH; ++w) lanes[w] = static_cast<uint64_t>(w);
+  for (int32_t l = 0; l < count; l += STEP) {
     Lanes c0[GROUPS], c1[GROUPS], c2[GROUPS], c3[GROUPS];
     for (int32_t g = 0; g < GROUPS; ++g) {
-      c0[g] = lanes + (pair + static_cast<uint64_t>(l + 8 * g));
+      c0[g] = lanes + (pair + static_cast<uint64_t>(l + WIDTH * g));
       c1[g] = c0[g] >> 32;
       c2[g] = Lanes{} + stream;
       c3[g] = Lanes{};
@@ -175,10 +221,10 @@ MC_LOOP void uniform_pairs_avx512(uint64_t seed, uint32_t stream, uint64_t pair,
     for (int32_t g = 0; g < GROUPS; ++g) {
       Doubles even = lanes_to_uniform(c0[g], c1[g]),
               odd = lanes_to_uniform(c2[g], c3[g]);
-      Doubles a = __builtin_shuffle(even, odd, first_half);
-      Doubles b = __builtin_shuffle(even, odd, second_half);
-      __builtin_memcpy(out + 2 * (l + 8 * g), &a, sizeof a);
-      __builtin_memcpy(out + 2 * (l + 8 * g) + 8, &b, sizeof b);
+      Doubles a = __builtin_shuffle(even, odd, FIRST_HALF);
+      Doubles b = __builtin_shuffle(even, odd, SECOND_HALF);
+      __builtin_memcpy(out + 2 * (l + WIDTH * g), &a, sizeof a);
+      __builtin_memcpy(out + 2 * (l + WIDTH * g) + WIDTH, &b, sizeof b);
     }
   }
 }
@@ -187,8 +233,8 @@ MC_LOOP void uniform_pairs_avx512(uint64_t seed, uint32_t stream, uint64_t pair,
 }  // namespace philox_detail
 
 // out[k] = uniform_at(seed, stream, first + k) for 0 <= k < n: an odd first
-// iteration alone, then whole pairs (with AVX-512 the multiples of 8 GROUPS
-// pairs in vectors, the rest by the portable loop), then an odd last one.
+// iteration alone, then whole pairs (with vectors the multiples of STEP
+// pairs in them, the rest by the portable loop), then an odd last one.
 MC_HD void uniforms(uint64_t seed, uint32_t stream, uint64_t first, int32_t n,
                     double* out) {
   using namespace philox_detail;
@@ -196,9 +242,9 @@ MC_HD void uniforms(uint64_t seed, uint32_t stream, uint64_t first, int32_t n,
   int32_t k = (first & 1u) ? 1 : 0;
   if (k) out[0] = uniform_at(seed, stream, first);
   int32_t count = (n - k) / 2;
-#if MC_PHILOX_AVX512
-  int32_t bulk = count - count % (8 * GROUPS);
-  uniform_pairs_avx512(seed, stream, (first + static_cast<uint64_t>(k)) >> 1, bulk,
+#if MC_PHILOX_VECTOR
+  int32_t bulk = count - count % STEP;
+  uniform_pairs_vector(seed, stream, (first + static_cast<uint64_t>(k)) >> 1, bulk,
                        out + k);
   k += 2 * bulk;
   count -= bulk;
