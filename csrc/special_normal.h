@@ -49,10 +49,14 @@ MC_INLINE Ratio central_ratio(double q) {
   return {cn, cd};
 }
 
-// The two tail approximations, in s = sqrt(-ln min(u, 1 - u)), joined at s = 5.
-MC_INLINE Ratio tail_ratio(double u, double q) {
-  double s = sqrt(-vlog(q < 0.0 ? u : 1.0 - u));
-  double s1 = s - 1.6, s2 = s - 5.0;
+// The two tail approximations, in s = sqrt(-ln min(u, 1 - u)), joined at s = 5
+// (m = min(u, 1 - u) = e^-25, about 1.4e-11).
+constexpr double TAIL_JOIN = 5.0;
+
+MC_INLINE double tail_s(double u, double q) { return sqrt(-vlog(q < 0.0 ? u : 1.0 - u)); }
+
+MC_INLINE Ratio near_tail_ratio(double s) {
+  double s1 = s - 1.6;
   double n1 = poly(s1, 1.42343711074968357734e0, 4.63033784615654529590e0,
                    5.76949722146069140550e0, 3.64784832476320460504e0,
                    1.27045825245236838258e0, 2.41780725177450611770e-1,
@@ -61,6 +65,11 @@ MC_INLINE Ratio tail_ratio(double u, double q) {
                    6.89767334985100004550e-1, 1.48103976427480074590e-1,
                    1.51986665636164571966e-2, 5.47593808499534494600e-4,
                    1.05075007164441684324e-9);
+  return {n1, d1};
+}
+
+MC_INLINE Ratio far_tail_ratio(double s) {
+  double s2 = s - 5.0;
   double n2 = poly(s2, 6.65790464350110377720e0, 5.46378491116411436990e0,
                    1.78482653991729133580e0, 2.96560571828504891230e-1,
                    2.65321895265761230930e-2, 1.24266094738807843860e-3,
@@ -69,8 +78,14 @@ MC_INLINE Ratio tail_ratio(double u, double q) {
                    1.48753612908506148525e-2, 7.86869131145613259100e-4,
                    1.84631831751005468180e-5, 1.42151175831644588870e-7,
                    2.04426310338993978564e-15);
-  double tn = s <= 5.0 ? n1 : n2;
-  return {q < 0.0 ? -tn : tn, s <= 5.0 ? d1 : d2};
+  return {n2, d2};
+}
+
+MC_INLINE Ratio tail_ratio(double u, double q) {
+  double s = tail_s(u, q);
+  Ratio near = near_tail_ratio(s), far = far_tail_ratio(s);
+  double tn = s <= TAIL_JOIN ? near.num : far.num;
+  return {q < 0.0 ? -tn : tn, s <= TAIL_JOIN ? near.den : far.den};
 }
 
 }  // namespace normal_detail
@@ -120,9 +135,18 @@ MC_INLINE int32_t collect_tails(const double* u, int32_t first, int32_t end,
 // z[k] = the tail approximation at u[k], for values gathered contiguously so
 // that the loop vectorises (on Zen 3, normal_quantiles took 6-7 ns a value
 // with this loop scalar and branching on each value's side, 3-5 ns now).
+// Only the near tail's approximation is computed in the loop; the rare value
+// beyond the join (m < 1.4e-11) is then done again with both.
 MC_LOOP void tail_quantiles(const double* __restrict__ u, double* __restrict__ z,
                             int32_t n) {
+  int32_t far = 0;
   for (int32_t k = 0; k < n; ++k) {
+    double q = u[k] - 0.5, s = tail_s(u[k], q);
+    Ratio t = near_tail_ratio(s);
+    z[k] = (q < 0.0 ? -t.num : t.num) / t.den;
+    far += s <= TAIL_JOIN ? 0 : 1;
+  }
+  for (int32_t k = 0; far > 0 && k < n; ++k) {
     Ratio t = tail_ratio(u[k], u[k] - 0.5);
     z[k] = t.num / t.den;
   }
