@@ -76,11 +76,13 @@ MC_INLINE double q_uniform(double lo, double hi, double u) {
 
 // Left of the mode F(x) = (x - lo)^2 / ((hi - lo) (mode - lo)); right of it
 // 1 - F(x) = (hi - x)^2 / ((hi - lo) (hi - mode)).
+// The side is chosen before the one square root (the values are those of
+// taking both roots and then choosing).
 MC_INLINE double q_triang(double lo, double mode, double hi, double u) {
   double range = hi - lo;
-  double left = lo + sqrt(u * range * (mode - lo));
-  double right = hi - sqrt((1.0 - u) * range * (hi - mode));
-  return u * range < mode - lo ? left : right;
+  bool left = u * range < mode - lo;
+  double root = sqrt(left ? u * range * (mode - lo) : (1.0 - u) * range * (hi - mode));
+  return left ? lo + root : hi - root;
 }
 
 MC_INLINE double q_expon(double mean, double u) { return -mean * vlog1p(-u); }
