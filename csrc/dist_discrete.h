@@ -43,8 +43,8 @@ MC_INLINE double q_intuniform(double lo, double hi, double u) {
   double count = hi - lo + 1.0;
   double j = ceil(u * count) - 1.0;
   j = j > 0.0 ? (j < count - 1.0 ? j : count - 1.0) : 0.0;
-  j = madd(u, count, -(j + 1.0)) > 0.0 ? j + 1.0 : j;
-  j = j > 0.0 && madd(u, count, -j) <= 0.0 ? j - 1.0 : j;
+  j = exact_madd(u, count, -(j + 1.0)) > 0.0 ? j + 1.0 : j;
+  j = j > 0.0 && exact_madd(u, count, -j) <= 0.0 ? j - 1.0 : j;
   return lo + j;
 }
 

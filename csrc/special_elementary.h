@@ -4,6 +4,7 @@
 //   MC_INLINE, MC_LOOP        inlining macros for kernel functions (below)
 //   MC_INF, LN2_HI, LN2_LO, INV_LN2
 //   madd, poly, is_finite     fused multiply-add, Horner, finiteness
+//   exact_madd                a b + c rounded once even without FMA hardware
 //   u53_to_double, pow2i      integer to double, 2^j, both vectorisable
 //   vlog, vexp, vlog1p        elementary functions written without branches
 //                             or tables, so that gcc vectorises loops calling
@@ -44,6 +45,10 @@ MC_INLINE double madd(double a, double b, double c) { return fma(a, b, c); }
 // Without FMA hardware fma() is a slow library call: round twice instead.
 MC_INLINE double madd(double a, double b, double c) { return a * b + c; }
 #endif
+
+// a b + c rounded once on every build, for the few decisions that depend on
+// it being exact (IntUniform's step test); a library call without FMA.
+MC_INLINE double exact_madd(double a, double b, double c) { return fma(a, b, c); }
 
 // poly(x, c0, c1, ..., cn) = c0 + c1 x + ... + cn x^n by Horner's rule.
 MC_INLINE double poly(double, double c0) { return c0; }
