@@ -124,7 +124,24 @@ def _r1(found: dict[str, Figure]) -> list[str]:
     intro += " 1, 5, 50, 95, 99 of two outputs; baseline"
     intro += " ../shared/bench/r1_numpy.py, in the same run."
 
-    return _section("R1 end to end", intro, header, rows)
+    return _section("R1 end to end", intro, header, rows) + _r1_paired(found)
+
+
+def _r1_paired(found: dict[str, Figure]) -> list[str]:
+    """The ratios of NumPy and mcengine run in alternation, pair by pair."""
+    lines = []
+    for figure in _by_prefix(found, "r1-paired:"):
+        checks = figure.subject.checks if figure.subject else {}
+        ratios = checks.get("paired_ratios")
+        if not ratios:
+            continue
+        listed = ", ".join(f"{r:.1f}x" for r in ratios)
+        lines.append(
+            f"In alternation at {int(figure.key[10:]):,} iterations, pair by"
+            f" pair: median ratio {checks['median_paired_ratio']:.2f}x"
+            f" (each pair: {listed})."
+        )
+    return lines + [""] if lines else []
 
 
 def _identical(figure: Figure) -> str:

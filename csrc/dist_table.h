@@ -207,6 +207,21 @@ MC_INLINE int32_t chunk_records(const double* t, const double* u, int32_t n,
   return beyond;
 }
 
+#if MC_TABLE_AVX512 || MC_TABLE_AVX2
+// The second pass one record at a time, for k in [first, n): y[k] = the
+// quintic of record rec[k] at position y[k], and the record's off and fac.
+MC_INLINE void record_quintics(const double* __restrict__ t, const int32_t* rec,
+                               int32_t first, int32_t n, double* y, double* off,
+                               double* fac) {
+  for (int32_t k = first; k < n; ++k) {
+    int32_t r = rec[k];
+    y[k] = poly(y[k], t[r], t[r + 1], t[r + 2], t[r + 3], t[r + 4], t[r + 5]);
+    off[k] = t[r + 6];
+    fac[k] = t[r + 7];
+  }
+}
+#endif
+
 #if MC_TABLE_AVX512
 static_assert(TABLE_RECORD == 8, "a record fills one vector of eight doubles");
 
@@ -246,12 +261,7 @@ MC_INLINE void transposed_quintics(const double* __restrict__ t, const int32_t* 
     _mm512_storeu_pd(off + k, s[6]);
     _mm512_storeu_pd(fac + k, s[7]);
   }
-  for (; k < n; ++k) {
-    int32_t r = rec[k];
-    y[k] = poly(y[k], t[r], t[r + 1], t[r + 2], t[r + 3], t[r + 4], t[r + 5]);
-    off[k] = t[r + 6];
-    fac[k] = t[r + 7];
-  }
+  record_quintics(t, rec, k, n, y, off, fac);
 }
 #elif MC_TABLE_AVX2
 static_assert(TABLE_RECORD == 8, "a record fills two vectors of four doubles");
@@ -288,12 +298,7 @@ MC_INLINE void transposed_quintics(const double* __restrict__ t, const int32_t* 
     _mm256_storeu_pd(off + k, high[2]);
     _mm256_storeu_pd(fac + k, high[3]);
   }
-  for (; k < n; ++k) {
-    int32_t r = rec[k];
-    y[k] = poly(y[k], t[r], t[r + 1], t[r + 2], t[r + 3], t[r + 4], t[r + 5]);
-    off[k] = t[r + 6];
-    fac[k] = t[r + 7];
-  }
+  record_quintics(t, rec, k, n, y, off, fac);
 }
 #endif
 
