@@ -67,6 +67,36 @@ MC_INLINE double value_of(const double* p, double u) {
       return q_poisson(p[0], u);
     case DIST_INTUNIFORM:
       return q_intuniform(p[0], p[1], u);
+    case DIST_BETA:
+      return q_beta(p[0], p[1], 0.0, 1.0, u);
+    case DIST_LOGISTIC:
+      return q_logistic(p[0], p[1], u);
+    case DIST_LOGLOGISTIC:
+      return q_loglogistic(p[0], p[1], p[2], u);
+    case DIST_STUDENT:
+      return q_student(p[0], u);
+    case DIST_CHISQ:
+      return q_gamma(0.5 * p[0], 2.0, u);
+    case DIST_ERLANG:
+      return q_gamma(p[0], p[1], u);
+    case DIST_PARETO:
+      return q_pareto(p[0], p[1], u);
+    case DIST_PARETO2:
+      return q_pareto2(p[0], p[1], u);
+    case DIST_EXTVALUE:
+      return q_extvalue(p[0], p[1], u);
+    case DIST_EXTVALUEMIN:
+      return q_extvaluemin(p[0], p[1], u);
+    case DIST_RAYLEIGH:
+      return q_rayleigh(p[0], u);
+    case DIST_LAPLACE:
+      return q_laplace(p[0], p[1], u);
+    case DIST_CAUCHY:
+      return q_cauchy(p[0], p[1], u);
+    case DIST_GEOMET:
+      return q_negbin(1.0, p[0], u);
+    case DIST_NEGBIN:
+      return q_negbin(p[0], p[1], u);
     default:
       return error_value(ERR_NUM);
   }
@@ -134,7 +164,8 @@ MC_HD void discrete_block(const double* aux, const double* u, double* out, int32
 // out[k] = the quantile of kind at u[k] with parameters params[m][k], for
 // 0 <= k < n: #NUM! where they are invalid or u[k] is not inside (0, 1).
 // aux: for DIST_DISCRETE the packed values and cumulative weights (required);
-// for Pert, BetaGeneral and Gamma optionally a table from build_table, which
+// for Pert, BetaGeneral, Gamma, Beta, ChiSq and Erlang optionally a table
+// from build_table, which
 // then replaces params (it was built from the same constant parameters);
 // otherwise ignored.
 MC_HD void sample_block(int32_t kind, const double* const* params, const double* aux,
@@ -175,6 +206,39 @@ MC_HD void sample_block(int32_t kind, const double* const* params, const double*
     case DIST_GAMMA:
       if (table) return table_block(aux, u, out, n);
       return kind_block<DIST_GAMMA, 2>(params, u, out, n);
+    case DIST_BETA:
+      if (table) return table_block(aux, u, out, n);
+      return kind_block<DIST_BETA, 2>(params, u, out, n);
+    case DIST_CHISQ:
+      if (table) return table_block(aux, u, out, n);
+      return kind_block<DIST_CHISQ, 1>(params, u, out, n);
+    case DIST_ERLANG:
+      if (table) return table_block(aux, u, out, n);
+      return kind_block<DIST_ERLANG, 2>(params, u, out, n);
+    case DIST_LOGISTIC:
+      return kind_block<DIST_LOGISTIC, 2>(params, u, out, n);
+    case DIST_LOGLOGISTIC:
+      return kind_block<DIST_LOGLOGISTIC, 3>(params, u, out, n);
+    case DIST_STUDENT:
+      return kind_block<DIST_STUDENT, 1>(params, u, out, n);
+    case DIST_PARETO:
+      return kind_block<DIST_PARETO, 2>(params, u, out, n);
+    case DIST_PARETO2:
+      return kind_block<DIST_PARETO2, 2>(params, u, out, n);
+    case DIST_EXTVALUE:
+      return kind_block<DIST_EXTVALUE, 2>(params, u, out, n);
+    case DIST_EXTVALUEMIN:
+      return kind_block<DIST_EXTVALUEMIN, 2>(params, u, out, n);
+    case DIST_RAYLEIGH:
+      return kind_block<DIST_RAYLEIGH, 1>(params, u, out, n);
+    case DIST_LAPLACE:
+      return kind_block<DIST_LAPLACE, 2>(params, u, out, n);
+    case DIST_CAUCHY:
+      return kind_block<DIST_CAUCHY, 2>(params, u, out, n);
+    case DIST_GEOMET:
+      return kind_block<DIST_GEOMET, 1>(params, u, out, n);
+    case DIST_NEGBIN:
+      return kind_block<DIST_NEGBIN, 2>(params, u, out, n);
     default:
       return fill_error(out, n);
   }

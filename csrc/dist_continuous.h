@@ -112,6 +112,84 @@ MC_HD double q_gamma(double shape, double scale, double u) {
   return inversion_exact(h, u);
 }
 
+// ln(u / (1 - u)), each logarithm taken where its argument is exact (1 - u
+// for u >= 1/2, u - 1 for u > 1/2 in log1p).
+MC_INLINE double logit(double u) {
+  return u < 0.5 ? vlog(u) - vlog1p(-u) : vlog1p(u - 1.0) - vlog(1.0 - u);
+}
+
+MC_INLINE double q_logistic(double alpha, double beta, double u) {
+  return madd(beta, logit(u), alpha);
+}
+
+// gamma + beta (u / (1 - u))^(1 / alpha).
+MC_INLINE double q_loglogistic(double gamma, double beta, double alpha, double u) {
+  return madd(beta, vexp(logit(u) / alpha), gamma);
+}
+
+// Pareto(theta, alpha): F(x) = 1 - (alpha / x)^theta for x >= alpha.
+MC_INLINE double q_pareto(double theta, double alpha, double u) {
+  return alpha * vexp(-vlog1p(-u) / theta);
+}
+
+// Pareto2(b, q): F(x) = 1 - (b / (x + b))^q for x >= 0.
+MC_INLINE double q_pareto2(double b, double q, double u) {
+  return b * vexpm1(-vlog1p(-u) / q);
+}
+
+// ExtValue(alpha, beta): F(x) = exp(-exp(-(x - alpha) / beta)); vlog(u) is
+// accurate near u = 1 as well (its reduction keeps u - 1 exact).
+MC_INLINE double q_extvalue(double alpha, double beta, double u) {
+  return alpha - beta * vlog(-vlog(u));
+}
+
+// ExtValueMin(alpha, beta): F(x) = 1 - exp(-exp((x - alpha) / beta)).
+MC_INLINE double q_extvaluemin(double alpha, double beta, double u) {
+  return madd(beta, vlog(-vlog1p(-u)), alpha);
+}
+
+MC_INLINE double q_rayleigh(double beta, double u) { return beta * sqrt(-2.0 * vlog1p(-u)); }
+
+// Laplace(mu, sigma), sigma the standard deviation: scale sigma / sqrt(2).
+MC_INLINE double q_laplace(double mu, double sigma, double u) {
+  double b = sigma * 0.70710678118654752440;
+  return u < 0.5 ? madd(b, vlog(2.0 * u), mu) : madd(-b, vlog(2.0 * (1.0 - u)), mu);
+}
+
+// Cauchy(gamma, beta): gamma + beta tan(pi (u - 1/2)), as -cot(pi u) or
+// cot(pi (1 - u)) in the outer quarters so that the angle keeps its relative
+// accuracy where the tangent is steep.
+MC_HD double q_cauchy(double gamma, double beta, double u) {
+  constexpr double PI = 3.14159265358979323846;
+  double t;
+  if (u < 0.25) {
+    t = -1.0 / tan(PI * u);
+  } else if (u > 0.75) {
+    t = 1.0 / tan(PI * (1.0 - u));
+  } else {
+    t = tan(PI * (u - 0.5));
+  }
+  return madd(beta, t, gamma);
+}
+
+// Student(nu): P(|T| > t) = I_y(nu / 2, 1 / 2) with y = nu / (nu + t^2). In
+// the tails (2 m <= 1/2, m = min(u, 1 - u)) y is solved from 2 m; near the
+// centre its complement z = 1 - y, which follows Beta(1/2, nu / 2), is solved
+// from 1 - 2 m (exact there), so t keeps its relative accuracy near 0.
+MC_HD double q_student(double nu, double u) {
+  double m = u < 0.5 ? u : 1.0 - u;
+  double a = 0.5 * nu, ln = lbeta(a, 0.5), t2;
+  if (m < 0.25) {
+    double y = beta_solve(a, 0.5, 2.0 * m, ln);
+    t2 = nu * ((1.0 - y) / y);
+  } else {
+    double z = beta_solve(0.5, a, u < 0.5 ? 1.0 - 2.0 * u : 2.0 * u - 1.0, ln);
+    t2 = nu * (z / (1.0 - z));
+  }
+  double t = sqrt(t2);
+  return u < 0.5 ? -t : t;
+}
+
 }  // namespace dist_detail
 
 }  // namespace mc

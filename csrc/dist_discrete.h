@@ -73,6 +73,16 @@ struct BinomialCdf {
   }
 };
 
+// NegBin(s, p), failures before the s-th success: P(X <= k) = I_p(s, k + 1),
+// P(X > k) = I_(1-p)(k + 1, s).
+struct NegBinCdf {
+  double s, p;
+  MC_HD double operator()(double k, bool upper) const {
+    double a = s, b = k + 1.0;
+    return ibeta(a, b, p, 1.0 - p, lbeta(a, b), upper);
+  }
+};
+
 struct PoissonCdf {
   double lambda;
   MC_HD double operator()(double k, bool upper) const {
@@ -112,6 +122,14 @@ MC_HD double q_binomial(double n, double p, double u) {
   if (p == 1.0) return n;
   double sd = sqrt(n * p * (1.0 - p));
   return count_quantile(BinomialCdf{n, p}, n * p, sd, (1.0 - 2.0 * p) / sd, n, u);
+}
+
+// NegBin(s, p) and Geomet(p) = NegBin(1, p).
+MC_HD double q_negbin(double s, double p, double u) {
+  if (p == 1.0) return 0.0;
+  double q = 1.0 - p, sd = sqrt(s * q) / p;
+  return count_quantile(NegBinCdf{s, p}, s * q / p, sd, (2.0 - p) / sqrt(s * q), MC_INF,
+                        u);
 }
 
 MC_HD double q_poisson(double lambda, double u) {

@@ -5,7 +5,7 @@
 //   DistKind                 the @RISK distributions (values fixed: Python
 //                            reads them through _core.dist_kinds())
 //   ParamRule, PARAM_INDEX_STRIDE, MAX_COUNT, MAX_INT_BOUND
-//   param_count(kind), param_limit(kind, index)
+//   param_count(kind), param_limit(kind, index), has_table(kind)
 //   check_params(kind, p)    0 when p is valid, else rule + STRIDE * index of
 //                            the first broken rule and the parameter it names
 //
@@ -16,6 +16,15 @@
 // BetaGeneral(alpha1, alpha2, min, max); Gamma(alpha shape, beta scale);
 // Expon(beta mean); Weibull(alpha shape, beta scale); Bernoulli(p);
 // Binomial(n, p); Poisson(lambda); IntUniform(min, max) (inclusive);
+// Beta(alpha1, alpha2) on [0, 1]; Logistic(alpha location, beta scale);
+// LogLogistic(gamma location, beta scale, alpha shape); Student(nu degrees
+// of freedom); ChiSq(nu); Erlang(m whole shape, beta scale); Pareto(theta
+// shape, alpha minimum); Pareto2(b scale, q shape) (Lomax); ExtValue(alpha
+// mode, beta scale) (Gumbel, largest values); ExtValueMin(alpha, beta)
+// (smallest values); Rayleigh(beta scale); Laplace(mu, sigma) with sigma its
+// standard deviation; Cauchy(gamma location, beta scale); Geomet(p) and
+// NegBin(s whole successes, p), counting the failures before the first or
+// the s-th success.
 // Discrete({x}, {w}): check_params takes [m, x_0..x_m-1, w_0..w_m-1] and
 // sample_block (dist.h) takes aux = [m, x sorted ascending, cumulative
 // weights c with c_m-1 = 1], which mcengine.model.distributions.discrete_aux
@@ -24,8 +33,9 @@
 // Degenerate parameters are valid and give the limiting distribution: min ==
 // max (a point mass), a mode at either end, p = 0 or 1, n = 0, lambda = 0.
 //
-// Limits: gamma and beta shapes at most MAX_SHAPE (1e8); Binomial n and
-// Poisson lambda at most MAX_COUNT, where evaluating
+// Limits: gamma and beta shapes (Beta's, Erlang's m, Student's and ChiSq's
+// nu) at most MAX_SHAPE (1e8); Binomial n, NegBin s and Poisson lambda at
+// most MAX_COUNT, where evaluating
 // F exactly still takes microseconds (its series need O(sqrt(n)) terms);
 // IntUniform bounds at most 2^51 in magnitude, so every count is exact.
 #pragma once
@@ -51,6 +61,21 @@ enum DistKind : int32_t {
   DIST_POISSON,
   DIST_DISCRETE,
   DIST_INTUNIFORM,
+  DIST_BETA,
+  DIST_LOGISTIC,
+  DIST_LOGLOGISTIC,
+  DIST_STUDENT,
+  DIST_CHISQ,
+  DIST_ERLANG,
+  DIST_PARETO,
+  DIST_PARETO2,
+  DIST_EXTVALUE,
+  DIST_EXTVALUEMIN,
+  DIST_RAYLEIGH,
+  DIST_LAPLACE,
+  DIST_CAUCHY,
+  DIST_GEOMET,
+  DIST_NEGBIN,
   DIST_COUNT
 };
 
@@ -69,6 +94,7 @@ enum ParamRule : int32_t {
   RULE_TOO_LARGE,       // beyond param_limit
   RULE_NO_WEIGHT,       // every weight is 0
   RULE_EMPTY,           // no values at all (or a count that is not whole)
+  RULE_MEAN_TOO_LARGE,  // Geomet, NegBin: mean failures s (1 - p) / p over MAX_COUNT
   RULE_COUNT
 };
 
@@ -86,9 +112,14 @@ MC_HD int32_t param_count(int32_t kind) {
     case DIST_EXPON:
     case DIST_BERNOULLI:
     case DIST_POISSON:
+    case DIST_STUDENT:
+    case DIST_CHISQ:
+    case DIST_RAYLEIGH:
+    case DIST_GEOMET:
       return 1;
     case DIST_TRIANG:
     case DIST_PERT:
+    case DIST_LOGLOGISTIC:
       return 3;
     case DIST_BETAGENERAL:
       return 4;
@@ -99,6 +130,12 @@ MC_HD int32_t param_count(int32_t kind) {
   }
 }
 
+// Whether kind may be sampled from an inversion table (dist_table.h).
+MC_HD bool has_table(int32_t kind) {
+  return kind == DIST_PERT || kind == DIST_BETAGENERAL || kind == DIST_GAMMA ||
+         kind == DIST_BETA || kind == DIST_CHISQ || kind == DIST_ERLANG;
+}
+
 // The bound RULE_TOO_LARGE refers to (in magnitude), or 0 when none.
 MC_HD double param_limit(int32_t kind, int32_t index) {
   if (kind == DIST_BINOMIAL && index == 0) return MAX_COUNT;
@@ -106,6 +143,9 @@ MC_HD double param_limit(int32_t kind, int32_t index) {
   if (kind == DIST_INTUNIFORM) return MAX_INT_BOUND;
   if (kind == DIST_GAMMA && index == 0) return MAX_SHAPE;
   if (kind == DIST_BETAGENERAL && index < 2) return MAX_SHAPE;
+  if (kind == DIST_BETA || kind == DIST_STUDENT || kind == DIST_CHISQ) return MAX_SHAPE;
+  if (kind == DIST_ERLANG && index == 0) return MAX_SHAPE;
+  if (kind == DIST_NEGBIN && index == 0) return MAX_COUNT;
   return 0.0;
 }
 
@@ -175,6 +215,45 @@ MC_INLINE int32_t check_poisson(const double* p) {
   return flag(code, p[0] > MAX_COUNT, RULE_TOO_LARGE, 0);
 }
 
+// Beta(alpha1, alpha2): both shapes positive and within MAX_SHAPE.
+MC_INLINE int32_t check_beta(const double* p) {
+  int32_t code = positive(positive(finite(p, 2), p, 0), p, 1);
+  code = flag(code, p[0] > MAX_SHAPE, RULE_TOO_LARGE, 0);
+  return flag(code, p[1] > MAX_SHAPE, RULE_TOO_LARGE, 1);
+}
+
+// Student(nu) and ChiSq(nu).
+MC_INLINE int32_t check_degrees(const double* p) {
+  return flag(positive(finite(p, 1), p, 0), p[0] > MAX_SHAPE, RULE_TOO_LARGE, 0);
+}
+
+MC_INLINE int32_t check_erlang(const double* p) {
+  int32_t code = whole(check_two_positive(p), p, 0);
+  return flag(code, p[0] > MAX_SHAPE, RULE_TOO_LARGE, 0);
+}
+
+// LogLogistic(gamma, beta, alpha): scale and shape positive.
+MC_INLINE int32_t check_loglogistic(const double* p) {
+  return positive(positive(finite(p, 3), p, 1), p, 2);
+}
+
+// A success probability in (0, 1], at index i.
+MC_INLINE int32_t success(int32_t code, const double* p, int32_t i) {
+  return flag(positive(code, p, i), p[i] > 1.0, RULE_PROBABILITY, i);
+}
+
+// The mean number of failures s (1 - p) / p, which bounds the quantile's
+// search, at most MAX_COUNT (flagged on p, at index i).
+MC_INLINE int32_t mean_failures(int32_t code, double s, const double* p, int32_t i) {
+  return flag(code, s * (1.0 - p[i]) > MAX_COUNT * p[i], RULE_MEAN_TOO_LARGE, i);
+}
+
+MC_INLINE int32_t check_negbin(const double* p) {
+  int32_t code = whole(positive(finite(p, 2), p, 0), p, 0);
+  code = flag(code, p[0] > MAX_COUNT, RULE_TOO_LARGE, 0);
+  return mean_failures(success(code, p, 1), p[0], p, 1);
+}
+
 MC_INLINE int32_t check_intuniform(const double* p) {
   int32_t code = whole(whole(finite(p, 2), p, 0), p, 1);
   code = flag(code, fabs(p[0]) > MAX_INT_BOUND, RULE_TOO_LARGE, 0);
@@ -207,7 +286,30 @@ MC_INLINE int32_t check_params(int32_t kind, const double* p) {
   switch (kind) {
     case DIST_NORMAL:
     case DIST_LOGNORM2:
+    case DIST_LOGISTIC:
+    case DIST_EXTVALUE:
+    case DIST_EXTVALUEMIN:
+    case DIST_LAPLACE:
+    case DIST_CAUCHY:
       return check_spread(p);
+    case DIST_PARETO:
+    case DIST_PARETO2:
+      return check_two_positive(p);
+    case DIST_BETA:
+      return check_beta(p);
+    case DIST_STUDENT:
+    case DIST_CHISQ:
+      return check_degrees(p);
+    case DIST_ERLANG:
+      return check_erlang(p);
+    case DIST_LOGLOGISTIC:
+      return check_loglogistic(p);
+    case DIST_RAYLEIGH:
+      return positive(finite(p, 1), p, 0);
+    case DIST_GEOMET:
+      return mean_failures(success(finite(p, 1), p, 0), 1.0, p, 0);
+    case DIST_NEGBIN:
+      return check_negbin(p);
     case DIST_LOGNORM:
     case DIST_GAMMA:
       return check_gamma(p);

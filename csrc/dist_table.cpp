@@ -70,8 +70,12 @@ bool header_for(int32_t kind, const double* p, double* h) {
     pert_header(p[0], p[1], p[2], h);
   } else if (kind == DIST_BETAGENERAL && p[3] > p[2]) {
     inversion_header(FAMILY_BETA, p[0], p[1], p[2], p[3], p[3] - p[2], h);
-  } else if (kind == DIST_GAMMA) {
+  } else if (kind == DIST_GAMMA || kind == DIST_ERLANG) {
     inversion_header(FAMILY_GAMMA, p[0], 0.0, 0.0, 0.0, p[1], h);
+  } else if (kind == DIST_CHISQ) {
+    inversion_header(FAMILY_GAMMA, 0.5 * p[0], 0.0, 0.0, 0.0, 2.0, h);
+  } else if (kind == DIST_BETA) {
+    inversion_header(FAMILY_BETA, p[0], p[1], 0.0, 1.0, 1.0, h);
   } else {
     return false;
   }

@@ -29,11 +29,14 @@ constexpr int32_t CHUNK = 4096;
 const char* const KIND_NAMES[mc::DIST_COUNT] = {
     "NORMAL",    "LOGNORM",     "LOGNORM2", "UNIFORM",  "TRIANG",
     "PERT",      "BETAGENERAL", "GAMMA",    "EXPON",    "WEIBULL",
-    "BERNOULLI", "BINOMIAL",    "POISSON",  "DISCRETE", "INTUNIFORM"};
+    "BERNOULLI", "BINOMIAL",    "POISSON",  "DISCRETE", "INTUNIFORM",
+    "BETA",      "LOGISTIC",    "LOGLOGISTIC", "STUDENT", "CHISQ",
+    "ERLANG",    "PARETO",      "PARETO2",  "EXTVALUE", "EXTVALUEMIN",
+    "RAYLEIGH",  "LAPLACE",     "CAUCHY",   "GEOMET",   "NEGBIN"};
 
 const char* const RULE_NAMES[mc::RULE_COUNT] = {
     "OK",          "NOT_FINITE",  "NOT_POSITIVE", "NEGATIVE",  "ORDER", "MODE_RANGE",
-    "PROBABILITY", "NOT_INTEGER", "TOO_LARGE",    "NO_WEIGHT", "EMPTY"};
+    "PROBABILITY", "NOT_INTEGER", "TOO_LARGE",    "NO_WEIGHT", "EMPTY", "MEAN_TOO_LARGE"};
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument(message);
@@ -80,9 +83,7 @@ void check_aux(int32_t kind, const Array& aux) {
             "DISCRETE aux must be [m, x ascending, cumulative weights ending in 1]");
     return;
   }
-  bool table_kind =
-      kind == mc::DIST_PERT || kind == mc::DIST_BETAGENERAL || kind == mc::DIST_GAMMA;
-  require(table_kind, std::string(KIND_NAMES[kind]) + " takes no aux array");
+  require(mc::has_table(kind), std::string(KIND_NAMES[kind]) + " takes no aux array");
   double n = size > mc::TABLE_HEADER ? a[mc::TABLE_N] : 0.0;
   bool ok = n >= 1.0 && a[mc::TABLE_KIND_TAG] == mc::TABLE_TAG &&
             size == mc::TABLE_HEADER + 2 * static_cast<size_t>(n) * mc::TABLE_RECORD;
@@ -226,5 +227,8 @@ void register_dist(py::module_& m) {
       py::arg("kind"), "Parameters a kind takes (-1: DISCRETE, 1 + 2 m).");
   m.def("param_limit", &mc::param_limit, py::arg("kind"), py::arg("index"),
         "The magnitude bound of RULE TOO_LARGE for a parameter (0: none).");
+  m.def("has_table", &mc::has_table, py::arg("kind"),
+        "Whether the kind may be sampled from an inversion table.");
   m.attr("PARAM_INDEX_STRIDE") = mc::PARAM_INDEX_STRIDE;
+  m.attr("MAX_COUNT") = mc::MAX_COUNT;
 }

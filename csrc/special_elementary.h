@@ -6,7 +6,8 @@
 //   madd, poly, is_finite     fused multiply-add, Horner, finiteness
 //   exact_madd                a b + c rounded once even without FMA hardware
 //   u53_to_double, pow2i      integer to double, 2^j, both vectorisable
-//   vlog, vexp, vlog1p        elementary functions written without branches
+//   vlog, vexp, vlog1p, vexpm1
+//                             elementary functions written without branches
 //                             or tables, so that gcc vectorises loops calling
 //                             them (glibc's scalar calls would stop it) and
 //                             host and device compute the same values
@@ -119,6 +120,16 @@ MC_INLINE double vlog1p(double x) {
   double d = w - 1.0;
   double res = vlog(w) * (x / (d == 0.0 ? 1.0 : d));
   return d == 0.0 ? x : res;
+}
+
+// e^x - 1, accurate for small x: with w = e^x rounded, (w - 1) x / ln(w)
+// cancels the rounding of w (Kahan); w - 1 itself where x is large.
+MC_INLINE double vexpm1(double x) {
+  double w = vexp(x);
+  double d = w - 1.0;
+  double res = d == 0.0 ? x : d * (x / vlog(w));
+  res = w == MC_INF ? w : res;
+  return fabs(x) < 1.0 ? res : d;
 }
 
 }  // namespace mc

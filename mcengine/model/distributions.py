@@ -8,7 +8,8 @@ parameters the sampler would turn into #NUM!; this module words the refusal.
 
 RiskDiscrete takes two array constants, values and weights; discrete_aux
 packs them into the array the core samples from. For constant parameters of
-RiskPert, RiskBetaGeneral and RiskGamma, table_for builds the numerical
+RiskPert, RiskBetaGeneral, RiskGamma, RiskBeta, RiskChiSq and RiskErlang
+(the kinds for which _core.has_table holds), table_for builds the numerical
 inversion table that makes their sampling a lookup (see csrc/dist_table.h
 for its stated error).
 """
@@ -69,6 +70,21 @@ _CATALOGUE = [
     ("POISSON", "RiskPoisson", ("lambda",), True),
     ("DISCRETE", "RiskDiscrete", ("values", "weights"), True),
     ("INTUNIFORM", "RiskIntUniform", ("min", "max"), True),
+    ("BETA", "RiskBeta", ("alpha1", "alpha2"), False),
+    ("LOGISTIC", "RiskLogistic", ("alpha", "beta"), False),
+    ("LOGLOGISTIC", "RiskLoglogistic", ("gamma", "beta", "alpha"), False),
+    ("STUDENT", "RiskStudent", ("nu",), False),
+    ("CHISQ", "RiskChiSq", ("nu",), False),
+    ("ERLANG", "RiskErlang", ("m", "beta"), False),
+    ("PARETO", "RiskPareto", ("theta", "alpha"), False),
+    ("PARETO2", "RiskPareto2", ("b", "q"), False),
+    ("EXTVALUE", "RiskExtValue", ("alpha", "beta"), False),
+    ("EXTVALUEMIN", "RiskExtValueMin", ("alpha", "beta"), False),
+    ("RAYLEIGH", "RiskRayleigh", ("beta",), False),
+    ("LAPLACE", "RiskLaplace", ("mu", "sigma"), False),
+    ("CAUCHY", "RiskCauchy", ("gamma", "beta"), False),
+    ("GEOMET", "RiskGeomet", ("p",), True),
+    ("NEGBIN", "RiskNegbin", ("s", "p"), True),
 ]
 
 
@@ -167,6 +183,11 @@ def _message(
         "NOT_INTEGER": f"{name} must be a whole number, {got}",
         "NO_WEIGHT": "weights must not all be 0",
         "EMPTY": "values must not be empty",
+        "MEAN_TOO_LARGE": (
+            f"{name} is too small: the mean number of failures,"
+            f" {'s' if len(params) > 1 else '1'} (1 - p) / p, must be at"
+            f" most {_text(_core.MAX_COUNT)}, {got}"
+        ),
     }
     return simple[rule]
 
@@ -225,8 +246,7 @@ def _check_discrete(x: np.ndarray, w: np.ndarray) -> None:
 def table_for(spec: DistSpec, values: Sequence[float]) -> np.ndarray | None:
     """The inversion table for constant, valid parameters `values`, or None.
 
-    None when the kind has no table (only RiskPert, RiskBetaGeneral and
-    RiskGamma have one), the distribution is a point mass, or the table's
+    None when the kind has no table (_core.has_table), the distribution is a point mass, or the table's
     measured relative error exceeds TABLE_TOLERANCE (it then samples by
     solving F(x) = u exactly).
     """

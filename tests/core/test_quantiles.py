@@ -27,17 +27,28 @@ import numpy as np
 import pytest
 
 from mcengine import _core
-from mcengine.model.distributions import (DISTRIBUTIONS, discrete_aux,
-                                          parameter_error, table_for)
+from mcengine.model.distributions import (
+    DISTRIBUTIONS,
+    discrete_aux,
+    parameter_error,
+    table_for,
+)
+from tests.core.oracle import (
+    GRID,
+    KINDS,
+    REL_CLOSED,
+    REL_NORMAL,
+    REL_SOLVED,
+    REL_TABLE,
+    case_id,
+    quantile,
+    worst_error,
+    worst_table_error,
+)
 
-KINDS = _core.dist_kinds()
 RULES = _core.param_rules()
 STRIDE = _core.PARAM_INDEX_STRIDE
-TAILS = np.logspace(-12, np.log10(0.5), 200)
-GRID = np.unique(np.concatenate([TAILS, 1 - TAILS,
-                                 np.linspace(1e-3, 1 - 1e-3, 999)]))
 EXTREME_U = np.array([2.0**-54, 1e-12, 0.5, 1 - 1e-12, 1 - 2.0**-53])
-REL_NORMAL, REL_CLOSED, REL_SOLVED, REL_TABLE = 2e-15, 5e-14, 1e-12, 1e-11
 TABLE_X, TABLE_U = 1e-11, 2e-10
 
 
@@ -99,18 +110,6 @@ CONTINUOUS = [
 TABLED = [case for case in CONTINUOUS if case[3] == REL_SOLVED]
 
 
-def case_id(case):
-    return f"{case[0]}{case[1]}"
-
-
-def relative_error(got, want, floor):
-    return np.abs(got - want) / np.maximum(np.abs(want), floor or 1e-300)
-
-
-def quantile(kind, params, u, aux=None):
-    return _core.quantile(KINDS[kind], params, np.asarray(u, float), aux)
-
-
 def is_num_error(x):
     """True where x is the #NUM! error value (a NaN with payload 6)."""
     bits = np.asarray(x, float).view(np.uint64)
@@ -120,18 +119,13 @@ def is_num_error(x):
 @pytest.mark.parametrize("case", CONTINUOUS, ids=case_id)
 def test_continuous_quantiles_match_scipy(stats, case):
     """Each exact quantile agrees with scipy's ppf to its tolerance."""
-    kind, params, ref, tol, floor = case
-    got = quantile(kind, params, GRID)
-    assert relative_error(got, ref(stats).ppf(GRID), floor).max() <= tol
+    assert worst_error(stats, case) <= case[3]
 
 
 @pytest.mark.parametrize("case", TABLED, ids=case_id)
 def test_table_quantiles_match_scipy(stats, case):
     """Tabulated quantiles agree with scipy's ppf to REL_TABLE."""
-    kind, params, ref, _, floor = case
-    table = _core.build_table(KINDS[kind], params)
-    got = quantile(kind, params, GRID, table)
-    assert relative_error(got, ref(stats).ppf(GRID), floor).max() <= REL_TABLE
+    assert worst_table_error(stats, case) <= REL_TABLE
 
 
 @pytest.mark.parametrize("case", TABLED, ids=case_id)
