@@ -170,10 +170,36 @@ void gather_scalar(const double* x, std::size_t n, std::vector<Bracket>& bracket
 }
 
 #if MC_GATHER_AVX512
+// Appends to each bracket the staged values stage[0, len) that lie inside it,
+// eight a step, compressed into its values (every staged value lies inside
+// exactly one bracket, so the counts need no other pass).
+void distribute(const double* stage, std::size_t len, std::vector<Bracket>& brackets) {
+  for (Bracket& b : brackets) {
+    bool keep = b.lo < b.hi;  // a bracket of one value needs only a count
+    std::size_t old = b.values.size();
+    if (keep) b.values.resize(old + len + 8);
+    double* out = b.values.data() + old;
+    __m512d lo = _mm512_set1_pd(b.lo), hi = _mm512_set1_pd(b.hi);
+    std::size_t taken = 0;
+    for (std::size_t i = 0; i < len; i += 8) {
+      auto valid = static_cast<__mmask8>(len - i >= 8 ? 0xFF : (1u << (len - i)) - 1);
+      __m512d v = _mm512_maskz_loadu_pd(valid, stage + i);
+      __mmask8 in = _mm512_mask_cmp_pd_mask(
+          _mm512_mask_cmp_pd_mask(valid, v, lo, _CMP_GE_OQ), v, hi, _CMP_LE_OQ);
+      if (keep) _mm512_storeu_pd(out + taken, _mm512_maskz_compress_pd(in, v));
+      taken += static_cast<std::size_t>(__builtin_popcount(in));
+    }
+    b.inside += taken;
+    if (keep) b.values.resize(old + taken);
+  }
+}
+
 // Gathers x[0, n) into brackets (sorted and disjoint), eight values to a
-// register: per bracket, a mask of the values below it (counted) and of those
-// inside it; the few values inside any bracket (a few per cent) are then taken
-// one by one from the combined mask.
+// register, without a branch on the data: per bracket, the lanes below it
+// add to a lane count, and the values inside any bracket (a few per cent) are
+// compressed to the front of a vector and stored at the end of a staging
+// buffer (the compress goes through a register: into memory it is slow on
+// Zen 4), which distribute() then splits among the brackets a block at a time.
 void gather_range(const double* x, std::size_t n, std::vector<Bracket>& brackets) {
   constexpr std::size_t kMaxFast = 16;
   std::size_t count = brackets.size();
@@ -182,26 +208,34 @@ void gather_range(const double* x, std::size_t n, std::vector<Bracket>& brackets
     return;
   }
   __m512d lo[kMaxFast], hi[kMaxFast];
-  std::uint64_t below[kMaxFast] = {};
+  __m512i below[kMaxFast];
+  const __m512i one = _mm512_set1_epi64(1);
   for (std::size_t j = 0; j < count; ++j) {
     lo[j] = _mm512_set1_pd(brackets[j].lo);
     hi[j] = _mm512_set1_pd(brackets[j].hi);
+    below[j] = _mm512_setzero_si512();
   }
+  double stage[kBlock + 8];
   std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m512d v = _mm512_loadu_pd(x + i);
-    __mmask8 inside = 0;
-    for (std::size_t j = 0; j < count; ++j) {
-      below[j] += static_cast<std::uint64_t>(
-          __builtin_popcount(_mm512_cmp_pd_mask(v, lo[j], _CMP_LT_OQ)));
-      inside |= _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(v, lo[j], _CMP_GE_OQ), v,
-                                        hi[j], _CMP_LE_OQ);
+  while (i + 8 <= n) {
+    std::size_t end = i + std::min(kBlock, (n - i) / 8 * 8), staged = 0;
+    for (; i < end; i += 8) {
+      __m512d v = _mm512_loadu_pd(x + i);
+      __mmask8 inside = 0;
+      for (std::size_t j = 0; j < count; ++j) {
+        __mmask8 under = _mm512_cmp_pd_mask(v, lo[j], _CMP_LT_OQ);
+        below[j] = _mm512_mask_add_epi64(below[j], under, below[j], one);
+        inside |= _mm512_mask_cmp_pd_mask(static_cast<__mmask8>(~under), v, hi[j],
+                                          _CMP_LE_OQ);
+      }
+      _mm512_storeu_pd(stage + staged, _mm512_maskz_compress_pd(inside, v));
+      staged += static_cast<std::size_t>(__builtin_popcount(inside));
     }
-    for (unsigned marks = inside; marks; marks &= marks - 1) {
-      take(x[i + static_cast<std::size_t>(__builtin_ctz(marks))], brackets);
-    }
+    distribute(stage, staged, brackets);
   }
-  for (std::size_t j = 0; j < count; ++j) brackets[j].below += below[j];
+  for (std::size_t j = 0; j < count; ++j) {
+    brackets[j].below += static_cast<std::size_t>(_mm512_reduce_add_epi64(below[j]));
+  }
   gather_scalar(x + i, n - i, brackets);
 }
 #elif MC_GATHER_AVX2

@@ -107,7 +107,16 @@ void centred_ranks(const double* v, std::size_t n, double* out, Scratch& s) {
       rank(i, j);
       continue;
     }
-    // Equal top halves: order by whole keys, then rank each run of ties.
+    // Equal top halves: one tie when the whole keys are equal too (a discrete
+    // input's value shared by many iterations), else order by whole keys,
+    // then rank each run of ties.
+    std::uint64_t whole = key(sorted[i]);
+    std::size_t same = i + 1;
+    while (same < j && key(sorted[same]) == whole) ++same;
+    if (same == j) {
+      rank(i, j);
+      continue;
+    }
     auto begin = sorted.begin() + static_cast<std::ptrdiff_t>(i);
     std::sort(begin, begin + static_cast<std::ptrdiff_t>(j - i),
               [&key](std::uint64_t a, std::uint64_t b) { return key(a) < key(b); });
@@ -131,17 +140,24 @@ double centred_correlation(const double* x, const double* y, std::size_t n) {
   return xy / std::sqrt(xx * yy);  // exactly 1 when x == y: sqrt(fl(s * s)) == s
 }
 
-// The output's finite values, their rows, and their centred ranks.
+// An output's centred ranks over its finite values; when some are not
+// finite, also the rows of those that are and their values (rows stays empty
+// when every row is finite: the ranks are then those of the output itself).
 struct Ranked {
+  const double* output = nullptr;
+  std::size_t count = 0;  // finite values
   std::vector<std::size_t> rows;
   std::vector<double> values, ranks;
+
+  std::size_t row(std::size_t i) const { return rows.empty() ? i : rows[i]; }
+  double value(std::size_t i) const { return rows.empty() ? output[i] : values[i]; }
 };
 
 double row_correlation(const double* input, const Ranked& out, Scratch& s) {
-  std::size_t n = out.rows.size(), kept = 0;
+  std::size_t n = out.count, kept = 0;
   s.x.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    s.x[i] = input[out.rows[i]];
+    s.x[i] = input[out.row(i)];
     kept += finite(s.x[i]);
   }
   s.rx.resize(n);
@@ -154,7 +170,7 @@ double row_correlation(const double* input, const Ranked& out, Scratch& s) {
   for (std::size_t i = 0, w = 0; i < n; ++i) {
     if (!finite(s.x[i])) continue;
     s.x[w] = s.x[i];
-    s.y[w++] = out.values[i];
+    s.y[w++] = out.value(i);
   }
   centred_ranks(s.x.data(), kept, s.rx.data(), s);
   centred_ranks(s.y.data(), kept, s.ry.data(), s);
@@ -162,13 +178,20 @@ double row_correlation(const double* input, const Ranked& out, Scratch& s) {
 }
 
 void rank_output(const double* output, std::size_t m, Ranked& out, Scratch& s) {
-  for (std::size_t i = 0; i < m; ++i) {
-    if (!finite(output[i])) continue;
-    out.rows.push_back(i);
-    out.values.push_back(output[i]);
+  out.output = output;
+  out.count = 0;
+  while (out.count < m && finite(output[out.count])) ++out.count;
+  if (out.count < m) {  // errors: set the finite values apart, with their rows
+    for (std::size_t i = 0; i < m; ++i) {
+      if (!finite(output[i])) continue;
+      out.rows.push_back(i);
+      out.values.push_back(output[i]);
+    }
+    out.count = out.rows.size();
   }
-  out.ranks.resize(out.rows.size());
-  centred_ranks(out.values.data(), out.rows.size(), out.ranks.data(), s);
+  out.ranks.resize(out.count);
+  centred_ranks(out.rows.empty() ? output : out.values.data(), out.count,
+                out.ranks.data(), s);
 }
 
 // Centred ranks of an input row over all m iterations, ranked once for every
@@ -210,7 +233,7 @@ std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
       o * k, detail::worker_count(o * k, threads), [&](std::size_t c, std::size_t w) {
         std::size_t j = c / k, r = c % k;
         const Ranked& out = outs[j];
-        if (out.rows.size() == m && !in_ranks[r].empty()) {
+        if (out.count == m && !in_ranks[r].empty()) {
           result[c] = centred_correlation(in_ranks[r].data(), out.ranks.data(), m);
         } else {
           result[c] = row_correlation(inputs + r * m, out, scratch[w]);
