@@ -102,16 +102,36 @@ MC_INLINE double value_of(const double* p, double u) {
   }
 }
 
+MC_HD void fill_error(double* out, int32_t n) {
+  for (int32_t k = 0; k < n; ++k) out[k] = error_value(ERR_NUM);
+}
+
 // The loop of one kind with NP parameters, the kind fixed outside it so that
-// the loop can vectorise.
-template <int32_t KIND, int32_t NP>
+// the loop can vectorise. FIXED: every parameter is the same for the whole
+// block (params[i][0]), so it is read and checked once, not per iteration
+// (R1's run, one Zen 4 thread: 253 -> 239 ms).
+template <int32_t KIND, int32_t NP, bool FIXED>
 MC_LOOP void kind_block(const double* const* params, const double* u, double* out,
                         int32_t n) {
+  if constexpr (FIXED) {
+    double p[NP];
+    for (int32_t i = 0; i < NP; ++i) p[i] = params[i][0];
+    if (check_params(KIND, p) != 0) return fill_error(out, n);
+    for (int32_t k = 0; k < n; ++k) out[k] = guard(0, u[k], value_of<KIND>(p, u[k]));
+    return;
+  }
   for (int32_t k = 0; k < n; ++k) {
     double p[NP];
     for (int32_t i = 0; i < NP; ++i) p[i] = params[i][k];
     out[k] = guard(check_params(KIND, p), u[k], value_of<KIND>(p, u[k]));
   }
+}
+
+template <int32_t KIND, int32_t NP>
+MC_HD void kind_block(bool fixed, const double* const* params, const double* u,
+                      double* out, int32_t n) {
+  if (fixed) return kind_block<KIND, NP, true>(params, u, out, n);
+  kind_block<KIND, NP, false>(params, u, out, n);
 }
 
 // The value of a normal-based kind from the standard normal quantile z.
@@ -130,17 +150,25 @@ MC_INLINE double value_from_z(const double* p, double z) {
 // kind_block for Normal, Lognorm2 and Lognorm, the same values: on a CPU the
 // standard normal quantiles of a chunk come first from normal_quantiles,
 // which serves most of them without the tail's logarithm.
-template <int32_t KIND>
+template <int32_t KIND, bool FIXED>
 MC_LOOP void normal_block(const double* const* params, const double* u, double* out,
                           int32_t n) {
 #if defined(__CUDA_ARCH__)
-  kind_block<KIND, 2>(params, u, out, n);
+  kind_block<KIND, 2, FIXED>(params, u, out, n);
 #else
   constexpr int32_t CHUNK = 512;
   double z[CHUNK];
+  const double fixed[2] = {params[0][0], params[1][0]};
+  if (FIXED && check_params(KIND, fixed) != 0) return fill_error(out, n);
   for (int32_t first = 0; first < n; first += CHUNK) {
     int32_t len = n - first < CHUNK ? n - first : CHUNK;
     normal_quantiles(u + first, z, len);
+    if constexpr (FIXED) {
+      for (int32_t j = 0; j < len; ++j) {
+        out[first + j] = guard(0, u[first + j], value_from_z<KIND>(fixed, z[j]));
+      }
+      continue;
+    }
     for (int32_t j = 0; j < len; ++j) {
       int32_t k = first + j;
       double p[2] = {params[0][k], params[1][k]};
@@ -150,8 +178,11 @@ MC_LOOP void normal_block(const double* const* params, const double* u, double* 
 #endif
 }
 
-MC_HD void fill_error(double* out, int32_t n) {
-  for (int32_t k = 0; k < n; ++k) out[k] = error_value(ERR_NUM);
+template <int32_t KIND>
+MC_HD void normal_block(bool fixed, const double* const* params, const double* u,
+                        double* out, int32_t n) {
+  if (fixed) return normal_block<KIND, true>(params, u, out, n);
+  normal_block<KIND, false>(params, u, out, n);
 }
 
 MC_HD void discrete_block(const double* aux, const double* u, double* out, int32_t n) {
@@ -163,82 +194,83 @@ MC_HD void discrete_block(const double* aux, const double* u, double* out, int32
 
 // out[k] = the quantile of kind at u[k] with parameters params[m][k], for
 // 0 <= k < n: #NUM! where they are invalid or u[k] is not inside (0, 1).
+// fixed: the parameters are the same for every k (params[m][0] is read).
 // aux: for DIST_DISCRETE the packed values and cumulative weights (required);
 // for Pert, BetaGeneral, Gamma, Beta, ChiSq and Erlang optionally a table
 // from build_table, which
 // then replaces params (it was built from the same constant parameters);
 // otherwise ignored.
 MC_HD void sample_block(int32_t kind, const double* const* params, const double* aux,
-                        const double* u, double* out, int32_t n) {
+                        const double* u, double* out, int32_t n, bool fixed = false) {
   using namespace dist_detail;
   bool table = aux != nullptr;
   switch (kind) {
     case DIST_NORMAL:
-      return normal_block<DIST_NORMAL>(params, u, out, n);
+      return normal_block<DIST_NORMAL>(fixed, params, u, out, n);
     case DIST_LOGNORM:
-      return normal_block<DIST_LOGNORM>(params, u, out, n);
+      return normal_block<DIST_LOGNORM>(fixed, params, u, out, n);
     case DIST_LOGNORM2:
-      return normal_block<DIST_LOGNORM2>(params, u, out, n);
+      return normal_block<DIST_LOGNORM2>(fixed, params, u, out, n);
     case DIST_UNIFORM:
-      return kind_block<DIST_UNIFORM, 2>(params, u, out, n);
+      return kind_block<DIST_UNIFORM, 2>(fixed, params, u, out, n);
     case DIST_TRIANG:
-      return kind_block<DIST_TRIANG, 3>(params, u, out, n);
+      return kind_block<DIST_TRIANG, 3>(fixed, params, u, out, n);
     case DIST_EXPON:
-      return kind_block<DIST_EXPON, 1>(params, u, out, n);
+      return kind_block<DIST_EXPON, 1>(fixed, params, u, out, n);
     case DIST_WEIBULL:
-      return kind_block<DIST_WEIBULL, 2>(params, u, out, n);
+      return kind_block<DIST_WEIBULL, 2>(fixed, params, u, out, n);
     case DIST_BERNOULLI:
-      return kind_block<DIST_BERNOULLI, 1>(params, u, out, n);
+      return kind_block<DIST_BERNOULLI, 1>(fixed, params, u, out, n);
     case DIST_BINOMIAL:
-      return kind_block<DIST_BINOMIAL, 2>(params, u, out, n);
+      return kind_block<DIST_BINOMIAL, 2>(fixed, params, u, out, n);
     case DIST_POISSON:
-      return kind_block<DIST_POISSON, 1>(params, u, out, n);
+      return kind_block<DIST_POISSON, 1>(fixed, params, u, out, n);
     case DIST_INTUNIFORM:
-      return kind_block<DIST_INTUNIFORM, 2>(params, u, out, n);
+      return kind_block<DIST_INTUNIFORM, 2>(fixed, params, u, out, n);
     case DIST_DISCRETE:
       return discrete_block(aux, u, out, n);
     case DIST_PERT:
       if (table) return table_block(aux, u, out, n);
-      return kind_block<DIST_PERT, 3>(params, u, out, n);
+      return kind_block<DIST_PERT, 3>(fixed, params, u, out, n);
     case DIST_BETAGENERAL:
       if (table) return table_block(aux, u, out, n);
-      return kind_block<DIST_BETAGENERAL, 4>(params, u, out, n);
+      return kind_block<DIST_BETAGENERAL, 4>(fixed, params, u, out, n);
     case DIST_GAMMA:
       if (table) return table_block(aux, u, out, n);
-      return kind_block<DIST_GAMMA, 2>(params, u, out, n);
+      return kind_block<DIST_GAMMA, 2>(fixed, params, u, out, n);
     case DIST_BETA:
       if (table) return table_block(aux, u, out, n);
-      return kind_block<DIST_BETA, 2>(params, u, out, n);
+      return kind_block<DIST_BETA, 2>(fixed, params, u, out, n);
     case DIST_CHISQ:
       if (table) return table_block(aux, u, out, n);
-      return kind_block<DIST_CHISQ, 1>(params, u, out, n);
+      return kind_block<DIST_CHISQ, 1>(fixed, params, u, out, n);
     case DIST_ERLANG:
       if (table) return table_block(aux, u, out, n);
-      return kind_block<DIST_ERLANG, 2>(params, u, out, n);
+      return kind_block<DIST_ERLANG, 2>(fixed, params, u, out, n);
     case DIST_LOGISTIC:
-      return kind_block<DIST_LOGISTIC, 2>(params, u, out, n);
+      return kind_block<DIST_LOGISTIC, 2>(fixed, params, u, out, n);
     case DIST_LOGLOGISTIC:
-      return kind_block<DIST_LOGLOGISTIC, 3>(params, u, out, n);
+      return kind_block<DIST_LOGLOGISTIC, 3>(fixed, params, u, out, n);
     case DIST_STUDENT:
-      return kind_block<DIST_STUDENT, 1>(params, u, out, n);
+      return kind_block<DIST_STUDENT, 1>(fixed, params, u, out, n);
     case DIST_PARETO:
-      return kind_block<DIST_PARETO, 2>(params, u, out, n);
+      return kind_block<DIST_PARETO, 2>(fixed, params, u, out, n);
     case DIST_PARETO2:
-      return kind_block<DIST_PARETO2, 2>(params, u, out, n);
+      return kind_block<DIST_PARETO2, 2>(fixed, params, u, out, n);
     case DIST_EXTVALUE:
-      return kind_block<DIST_EXTVALUE, 2>(params, u, out, n);
+      return kind_block<DIST_EXTVALUE, 2>(fixed, params, u, out, n);
     case DIST_EXTVALUEMIN:
-      return kind_block<DIST_EXTVALUEMIN, 2>(params, u, out, n);
+      return kind_block<DIST_EXTVALUEMIN, 2>(fixed, params, u, out, n);
     case DIST_RAYLEIGH:
-      return kind_block<DIST_RAYLEIGH, 1>(params, u, out, n);
+      return kind_block<DIST_RAYLEIGH, 1>(fixed, params, u, out, n);
     case DIST_LAPLACE:
-      return kind_block<DIST_LAPLACE, 2>(params, u, out, n);
+      return kind_block<DIST_LAPLACE, 2>(fixed, params, u, out, n);
     case DIST_CAUCHY:
-      return kind_block<DIST_CAUCHY, 2>(params, u, out, n);
+      return kind_block<DIST_CAUCHY, 2>(fixed, params, u, out, n);
     case DIST_GEOMET:
-      return kind_block<DIST_GEOMET, 1>(params, u, out, n);
+      return kind_block<DIST_GEOMET, 1>(fixed, params, u, out, n);
     case DIST_NEGBIN:
-      return kind_block<DIST_NEGBIN, 2>(params, u, out, n);
+      return kind_block<DIST_NEGBIN, 2>(fixed, params, u, out, n);
     default:
       return fill_error(out, n);
   }

@@ -88,6 +88,19 @@ void Program::validate() const {
   all_regs(input_regs, "input register");
 }
 
+void Program::mark_fixed_samples() {
+  std::vector<bool> fixed(static_cast<size_t>(n_regs), false);
+  for (int32_t r : const_regs) fixed[r] = true;
+  for (int32_t i = 0; i < n_instr(); ++i) fixed[code[i * INSTR_WIDTH + 1]] = false;
+  for (int32_t i = 0; i < n_instr(); ++i) {
+    int32_t* row = code.data() + static_cast<size_t>(i) * INSTR_WIDTH;
+    if (row[0] != OP_SAMPLE) continue;
+    bool all = true;
+    for (int32_t k = 5; k < 9; ++k) all = all && (row[k] == -1 || fixed[row[k]]);
+    row[SAMPLE_FIXED_SLOT] = all ? 1 : 0;
+  }
+}
+
 ProgramView Program::view(uint64_t seed) const {
   return ProgramView{code.data(), n_instr(), aux.data(), aux_off.data(), seed};
 }

@@ -34,6 +34,9 @@ struct Program {
 
   // Throws std::invalid_argument naming the first inconsistency.
   void validate() const;
+  // Sets each SAMPLE row's SAMPLE_FIXED_SLOT: 1 when all its parameters are
+  // constant registers that no instruction writes, else 0.
+  void mark_fixed_samples();
   int32_t n_instr() const { return static_cast<int32_t>(code.size() / INSTR_WIDTH); }
   ProgramView view(uint64_t seed) const;
   // A register file of n_regs * stride values with the constants filled in.

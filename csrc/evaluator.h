@@ -8,7 +8,8 @@
 // CUDA thread (stride 1, n 1) and the host's blocks (stride = block size).
 //
 // Instructions are rows of INSTR_WIDTH int32: opcode, destination register,
-// then up to eight operands (registers, or immediates for SAMPLE and ROUND).
+// then up to eight operands (registers, or immediates for SAMPLE and ROUND;
+// SAMPLE's last slot says whether its parameters are constant).
 // The host validates every Program before it reaches this code (register
 // indices in range, known opcodes), since device code cannot throw.
 #pragma once
@@ -21,6 +22,10 @@
 namespace mc {
 
 constexpr int32_t INSTR_WIDTH = 10;
+// The slot of a SAMPLE row (after the four parameter registers) that is 1
+// when every parameter is a constant register: the host's Program sets it
+// (Program::mark_fixed_samples), whatever the row carried.
+constexpr int32_t SAMPLE_FIXED_SLOT = 9;
 
 enum Opcode : int32_t {
   OP_NEG = 0,
@@ -98,7 +103,7 @@ MC_HD void eval_sample(const ProgramView& p, const int32_t* in, double* regs,
   }
   const double* aux = in[2] >= 0 ? p.aux + p.aux_off[in[2]] : nullptr;
   uniforms(p.seed, static_cast<uint32_t>(in[1]), first, n, u);
-  sample_block(in[0], params, aux, u, d, n);
+  sample_block(in[0], params, aux, u, d, n, in[SAMPLE_FIXED_SLOT - 2] == 1);
 }
 
 MC_HD void eval_wide(int32_t op, const int32_t* in, double* regs, int64_t stride,

@@ -36,6 +36,7 @@ std::shared_ptr<mc::Program> make_program(const I32& code, int32_t n_regs,
   p->output_regs = to_vector(output_regs);
   p->input_regs = to_vector(input_regs);
   p->validate();
+  p->mark_fixed_samples();
   return p;
 }
 

@@ -91,3 +91,31 @@ def test_an_unseeded_run_reports_the_seed_it_used():
 def test_extreme_seeds_are_accepted(seed):
     """Any seed in [0, 2**64) works."""
     assert simulate(R1, iterations=10, seed=seed).seed == seed
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "RiskNormal(10, 2)",
+        "RiskLognorm(10, 2)",
+        "RiskLognorm2(1, 0.5)",
+        "RiskTriang(1, 2, 5)",
+        "RiskUniform(-1, 3)",
+        "RiskExpon(3)",
+        "RiskBernoulli(0.3)",
+        "RiskPoisson(4)",
+        "RiskWeibull(2, 3)",
+    ],
+)
+def test_constant_parameters_sample_as_varying_ones_do(call):
+    """A sample whose parameters are all constants is read and checked once
+    a block, not per iteration: its values must equal, bit for bit, those of
+    the same call with a parameter that varies (0 * z added) but is equal."""
+    name, args = call.split("(", 1)
+    plain = {"x": f"={call}", "z": "=RiskUniform(0, 1)"}
+    varying = dict(plain, x=f"={name}(zero + {args}", zero="=0 * z")
+    a, b = (
+        sample({"cells": cells, "outputs": ["x"]}, iterations=5_000, seed=3)
+        for cells in (plain, varying)
+    )
+    assert np.array_equal(a["x"], b["x"])
