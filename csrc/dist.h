@@ -97,6 +97,8 @@ MC_INLINE double value_of(const double* p, double u) {
       return q_negbin(1.0, p[0], u);
     case DIST_NEGBIN:
       return q_negbin(p[0], p[1], u);
+    case DIST_HYPERGEO:
+      return q_hypergeo(p[0], p[1], p[2], u);
     default:
       return error_value(ERR_NUM);
   }
@@ -190,12 +192,18 @@ MC_HD void discrete_block(const double* aux, const double* u, double* out, int32
   for (int32_t k = 0; k < n; ++k) out[k] = guard(0, u[k], q_discrete(aux, u[k]));
 }
 
+MC_HD void piecewise_block(const double* aux, const double* u, double* out, int32_t n) {
+  if (aux == nullptr || !(aux[0] >= 2.0)) return fill_error(out, n);
+  for (int32_t k = 0; k < n; ++k) out[k] = guard(0, u[k], q_piecewise(aux, u[k]));
+}
+
 }  // namespace dist_detail
 
 // out[k] = the quantile of kind at u[k] with parameters params[m][k], for
 // 0 <= k < n: #NUM! where they are invalid or u[k] is not inside (0, 1).
 // fixed: the parameters are the same for every k (params[m][0] is read).
-// aux: for DIST_DISCRETE the packed values and cumulative weights (required);
+// aux: for DIST_DISCRETE the packed values and cumulative weights, for
+// DIST_PIECEWISE the knots and densities (required);
 // for Pert, BetaGeneral, Gamma, Beta, ChiSq and Erlang optionally a table
 // from build_table, which
 // then replaces params (it was built from the same constant parameters);
@@ -229,6 +237,10 @@ MC_HD void sample_block(int32_t kind, const double* const* params, const double*
       return kind_block<DIST_INTUNIFORM, 2>(fixed, params, u, out, n);
     case DIST_DISCRETE:
       return discrete_block(aux, u, out, n);
+    case DIST_PIECEWISE:
+      return piecewise_block(aux, u, out, n);
+    case DIST_HYPERGEO:
+      return kind_block<DIST_HYPERGEO, 3>(fixed, params, u, out, n);
     case DIST_PERT:
       if (table) return table_block(aux, u, out, n);
       return kind_block<DIST_PERT, 3>(fixed, params, u, out, n);

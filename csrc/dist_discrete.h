@@ -2,9 +2,9 @@
 // device.
 //
 // Exports (namespace mc::dist_detail):
-//   q_bernoulli, q_intuniform, q_discrete, q_binomial, q_poisson
-//                                  one value each, for sample_block (dist.h)
-//   BinomialCdf, PoissonCdf, count_quantile
+//   q_bernoulli, q_intuniform, q_discrete, q_binomial, q_poisson,
+//   q_negbin, q_hypergeo           one value each, for sample_block (dist.h)
+//   BinomialCdf, PoissonCdf, NegBinCdf, HyperGeoCdf, count_quantile
 //                                  the search behind q_binomial and q_poisson
 //
 // Each assumes valid parameters (dist_params.h) and 0 < u < 1; sample_block
@@ -16,7 +16,10 @@
 // exactly. Known limit: Binomial and Poisson evaluate F through the
 // incomplete beta and gamma functions, so they can round the other way for u
 // within about 1e-14 (relative) of a step, and each step of their search is
-// one such evaluation (microseconds near MAX_COUNT).
+// one such evaluation (microseconds near MAX_COUNT). HyperGeo sums its
+// probabilities from the step outwards, each from the last by their ratio,
+// with the same order of rounding and a cost that grows with its standard
+// deviation (tens of microseconds near MAX_COUNT).
 #pragma once
 
 #include "mc_defs.h"
@@ -50,6 +53,33 @@ MC_INLINE double q_intuniform(double lo, double hi, double u) {
 
 // The first x_i with cumulative weight c_i >= u: a branch-free binary search
 // over aux = [m, x_0 .. x_m-1, c_0 .. c_m-1] (c_m-1 = 1, so one exists).
+// The quantile of a density linear between knots (aux as in dist_params.h):
+// the first segment whose upper F reaches u (a branch-free binary search),
+// then within it the distance from the nearer end in probability: from the
+// left end the root t of a t + (b - a) t^2 / (2 h) = A (A = u - c_i), as
+// 2 A / (a + sqrt(a^2 + 2 (b - a) A / h)), and from the right end the same
+// with a and b swapped and A the area still to come. Each form loses digits
+// only where its end's density vanishes at the other end, which the choice
+// avoids.
+MC_HD double q_piecewise(const double* aux, double u) {
+  int32_t m = static_cast<int32_t>(aux[0]);
+  const double *x = aux + 1, *c = x + m, *left = c + m, *right = left + (m - 1);
+  int32_t i = 0;
+  for (int32_t len = m - 1; len > 1;) {
+    int32_t half = len / 2;
+    i = c[i + half] < u ? i + half : i;
+    len -= half;
+  }
+  double h = x[i + 1] - x[i], area = u - c[i], rest = c[i + 1] - u;
+  bool from_left = area <= rest;
+  double near = from_left ? left[i] : right[i], far = from_left ? right[i] : left[i];
+  double a = from_left ? area : rest;
+  double disc = madd(near, near, 2.0 * (far - near) * a / h);
+  double t = a > 0.0 ? 2.0 * a / (near + sqrt(disc > 0.0 ? disc : 0.0)) : 0.0;
+  t = t < h ? (t > 0.0 ? t : 0.0) : h;
+  return from_left ? x[i] + t : x[i + 1] - t;
+}
+
 MC_HD double q_discrete(const double* aux, double u) {
   int32_t m = static_cast<int32_t>(aux[0]);
   const double* c = aux + 1 + m;
@@ -87,6 +117,66 @@ struct PoissonCdf {
   double lambda;
   MC_HD double operator()(double k, bool upper) const {
     return gamma_reg(k + 1.0, lambda, !upper);  // P(X <= k) = Q(k + 1, lambda)
+  }
+};
+
+// HyperGeo(n, D, M): P(X = k) = C(D, k) C(M - D, n - k) / C(M, n) on
+// [lo, hi] = [max(0, n + D - M), min(n, D)], and the distribution function
+// of X - lo (the count the search steps through). Each tail is summed from
+// its end next to the step outwards, each term the last times the ratio of
+// neighbours, until the terms no longer change the sum or the support ends.
+struct HyperGeoCdf {
+  static constexpr double EXACT_POPULATION = 50.0;
+  double n, D, M, lo, hi;
+
+  // ln C(a, b) = -ln(a + 1) - ln B(b + 1, a - b + 1).
+  MC_HD static double log_choose(double a, double b) {
+    return -vlog1p(a) - lbeta(b + 1.0, a - b + 1.0);
+  }
+
+  MC_HD double pmf(double k) const {
+    return vexp(log_choose(D, k) + log_choose(M - D, n - k) - log_choose(M, n));
+  }
+
+  // C(a, b) exactly while it stays below 2^53: each partial product is
+  // i C(a - b + i, i), a whole number.
+  MC_HD static double choose(double a, double b) {
+    double r = 1.0;
+    for (double i = 1.0; i <= b; i += 1.0) r = r * (a - b + i) / i;
+    return r;
+  }
+
+  // P(X - lo <= k), or P(X - lo > k) when upper.
+  MC_HD double operator()(double k, bool upper) const {
+    double j = k + lo;
+    if (j >= hi) return upper ? 0.0 : 1.0;
+    if (M <= EXACT_POPULATION) {
+      // Whole numbers throughout (C(M, n) <= C(50, 25) < 2^53), so the one
+      // division rounds F exactly once: steps such as 1/2 are met exactly.
+      double count = 0.0;
+      for (double i = upper ? j + 1.0 : lo; i <= (upper ? hi : j); i += 1.0) {
+        count += choose(D, i) * choose(M - D, n - i);
+      }
+      return count / choose(M, n);
+    }
+    if (upper) j += 1.0;
+    double term = pmf(j), sum = term;
+    for (;;) {
+      // P(j + 1) / P(j) = (D - j)(n - j) / ((j + 1)(M - D - n + j + 1)).
+      if (upper) {
+        if (j >= hi) break;
+        term *= (D - j) * (n - j) / ((j + 1.0) * (M - D - n + j + 1.0));
+        j += 1.0;
+      } else {
+        if (j <= lo) break;
+        term *= j * (M - D - n + j) / ((D - j + 1.0) * (n - j + 1.0));
+        j -= 1.0;
+      }
+      double next = sum + term;
+      if (next == sum) break;
+      sum = next;
+    }
+    return sum < 1.0 ? sum : 1.0;
   }
 };
 
@@ -130,6 +220,15 @@ MC_HD double q_negbin(double s, double p, double u) {
   double q = 1.0 - p, sd = sqrt(s * q) / p;
   return count_quantile(NegBinCdf{s, p}, s * q / p, sd, (2.0 - p) / sqrt(s * q), MC_INF,
                         u);
+}
+
+MC_HD double q_hypergeo(double n, double D, double M, double u) {
+  double lo = n + D - M > 0.0 ? n + D - M : 0.0, hi = n < D ? n : D;
+  if (lo == hi) return lo;
+  double p = D / M, mean = n * p;
+  double sd = sqrt(mean * (1.0 - p) * (M - n) / (M - 1.0));
+  HyperGeoCdf cdf{n, D, M, lo, hi};
+  return lo + count_quantile(cdf, mean - lo, sd > 0.0 ? sd : 1.0, 0.0, hi - lo, u);
 }
 
 MC_HD double q_poisson(double lambda, double u) {

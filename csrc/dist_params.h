@@ -25,10 +25,15 @@
 // standard deviation; Cauchy(gamma location, beta scale); Geomet(p) and
 // NegBin(s whole successes, p), counting the failures before the first or
 // the s-th success.
+// HyperGeo(n draws, D successes, M population), counting the successes drawn.
 // Discrete({x}, {w}): check_params takes [m, x_0..x_m-1, w_0..w_m-1] and
 // sample_block (dist.h) takes aux = [m, x sorted ascending, cumulative
 // weights c with c_m-1 = 1], which mcengine.model.distributions.discrete_aux
-// packs.
+// packs. Piecewise, a density linear between knots (Cumul, Histogrm and
+// General compile to it): aux = [m >= 2, x_0 < .. < x_m-1, F at each knot
+// (c_0 = 0, c_m-1 = 1), then per segment the density at its left end and at
+// its right end], packed by mcengine.model.distributions; it takes no
+// parameters.
 //
 // Degenerate parameters are valid and give the limiting distribution: min ==
 // max (a point mass), a mode at either end, p = 0 or 1, n = 0, lambda = 0.
@@ -76,6 +81,8 @@ enum DistKind : int32_t {
   DIST_CAUCHY,
   DIST_GEOMET,
   DIST_NEGBIN,
+  DIST_PIECEWISE,
+  DIST_HYPERGEO,
   DIST_COUNT
 };
 
@@ -106,7 +113,8 @@ constexpr double MAX_INT_BOUND = 0x1p51;
 // shape); such a distribution is a normal to within its own rounding anyway.
 constexpr double MAX_SHAPE = 1e8;
 
-// Parameters of a kind; -1 for DIST_DISCRETE (1 + 2 m) and unknown kinds.
+// Parameters of a kind; -1 for DIST_DISCRETE (1 + 2 m), DIST_PIECEWISE (all
+// in aux) and unknown kinds.
 MC_HD int32_t param_count(int32_t kind) {
   switch (kind) {
     case DIST_EXPON:
@@ -123,7 +131,10 @@ MC_HD int32_t param_count(int32_t kind) {
       return 3;
     case DIST_BETAGENERAL:
       return 4;
+    case DIST_HYPERGEO:
+      return 3;
     case DIST_DISCRETE:
+    case DIST_PIECEWISE:
       return -1;
     default:
       return kind >= 0 && kind < DIST_COUNT ? 2 : -1;
@@ -146,6 +157,7 @@ MC_HD double param_limit(int32_t kind, int32_t index) {
   if (kind == DIST_BETA || kind == DIST_STUDENT || kind == DIST_CHISQ) return MAX_SHAPE;
   if (kind == DIST_ERLANG && index == 0) return MAX_SHAPE;
   if (kind == DIST_NEGBIN && index == 0) return MAX_COUNT;
+  if (kind == DIST_HYPERGEO) return MAX_COUNT;
   return 0.0;
 }
 
@@ -261,6 +273,17 @@ MC_INLINE int32_t check_intuniform(const double* p) {
   return flag(code, p[0] > p[1], RULE_ORDER, 0);
 }
 
+// HyperGeo(n, D, M): whole, not negative, M at most MAX_COUNT, and n and D
+// at most M (flagged as TOO_LARGE on n or D, whose limit is then M).
+MC_INLINE int32_t check_hypergeo(const double* p) {
+  int32_t code = finite(p, 3);
+  for (int32_t i = 0; i < 3; ++i)
+    code = whole(flag(code, p[i] < 0.0, RULE_NEGATIVE, i), p, i);
+  code = flag(code, p[2] > MAX_COUNT, RULE_TOO_LARGE, 2);
+  code = flag(code, p[0] > p[2], RULE_TOO_LARGE, 0);
+  return flag(code, p[1] > p[2], RULE_TOO_LARGE, 1);
+}
+
 // p = [m, x_0 .. x_m-1, w_0 .. w_m-1]; indices in codes are offsets into p.
 MC_HD int32_t check_discrete(const double* p) {
   if (!(p[0] >= 1.0 && floor(p[0]) == p[0] && p[0] <= 0x1p30)) return RULE_EMPTY;
@@ -332,6 +355,10 @@ MC_INLINE int32_t check_params(int32_t kind, const double* p) {
       return check_poisson(p);
     case DIST_DISCRETE:
       return check_discrete(p);
+    case DIST_HYPERGEO:
+      return check_hypergeo(p);
+    case DIST_PIECEWISE:
+      return 0;  // everything is in aux, checked where it is packed
     case DIST_INTUNIFORM:
       return check_intuniform(p);
     default:

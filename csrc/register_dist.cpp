@@ -32,7 +32,8 @@ const char* const KIND_NAMES[mc::DIST_COUNT] = {
     "BERNOULLI", "BINOMIAL",    "POISSON",  "DISCRETE", "INTUNIFORM",
     "BETA",      "LOGISTIC",    "LOGLOGISTIC", "STUDENT", "CHISQ",
     "ERLANG",    "PARETO",      "PARETO2",  "EXTVALUE", "EXTVALUEMIN",
-    "RAYLEIGH",  "LAPLACE",     "CAUCHY",   "GEOMET",   "NEGBIN"};
+    "RAYLEIGH",  "LAPLACE",     "CAUCHY",   "GEOMET",   "NEGBIN",
+    "PIECEWISE", "HYPERGEO"};
 
 const char* const RULE_NAMES[mc::RULE_COUNT] = {
     "OK",          "NOT_FINITE",  "NOT_POSITIVE", "NEGATIVE",  "ORDER", "MODE_RANGE",
@@ -83,6 +84,17 @@ void check_aux(int32_t kind, const Array& aux) {
             "DISCRETE aux must be [m, x ascending, cumulative weights ending in 1]");
     return;
   }
+  if (kind == mc::DIST_PIECEWISE) {
+    bool ok = size >= 7 && a[0] >= 2.0 && a[0] == std::floor(a[0]) &&
+              size == 4 * static_cast<size_t>(a[0]) - 1;
+    auto m = ok ? static_cast<size_t>(a[0]) : 0;
+    for (size_t i = 1; ok && i < m; ++i) ok = a[i] < a[i + 1] && a[m + i] <= a[m + i + 1];
+    for (size_t i = 2 * m + 1; ok && i < size; ++i) ok = a[i] >= 0.0;
+    require(ok && m > 0 && a[m + 1] == 0.0 && a[2 * m] == 1.0,
+            "PIECEWISE aux must be [m, x ascending, F from 0 to 1, left and right "
+            "densities]");
+    return;
+  }
   require(mc::has_table(kind), std::string(KIND_NAMES[kind]) + " takes no aux array");
   double n = size > mc::TABLE_HEADER ? a[mc::TABLE_N] : 0.0;
   bool ok = n >= 1.0 && a[mc::TABLE_KIND_TAG] == mc::TABLE_TAG &&
@@ -125,9 +137,9 @@ Array quantile(int32_t kind, const std::vector<double>& params, const Array& u,
                const std::optional<Array>& aux) {
   // DISCRETE reads everything from aux; its params are ignored.
   check_kind(kind);
-  bool discrete = kind == mc::DIST_DISCRETE;
+  bool discrete = kind == mc::DIST_DISCRETE || kind == mc::DIST_PIECEWISE;
   std::vector<double> p = discrete ? params : kind_params(kind, params);
-  require(!discrete || aux, "DISCRETE needs its aux array");
+  require(!discrete || aux, std::string(KIND_NAMES[kind]) + " needs its aux array");
   if (aux) check_aux(kind, *aux);
   const double* a = aux ? aux->data() : nullptr;
   Array out(u.request().shape);

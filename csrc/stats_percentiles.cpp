@@ -289,7 +289,8 @@ void gather_range(const double* x, std::size_t n, std::vector<Bracket>& brackets
   for (std::size_t j = 0; j < count; ++j) {
     alignas(32) std::int64_t lanes[4];
     _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), below[j]);
-    brackets[j].below += static_cast<std::size_t>(lanes[0] + lanes[1] + lanes[2] + lanes[3]);
+    brackets[j].below +=
+        static_cast<std::size_t>(lanes[0] + lanes[1] + lanes[2] + lanes[3]);
   }
   gather_scalar(x + i, n - i, brackets);
 }

@@ -19,7 +19,7 @@ from mcengine.model.builder import (
     TextValue,
     error_value,
 )
-from mcengine.model.distributions import DISTRIBUTIONS, discrete_aux
+from mcengine.model.distributions import DISTRIBUTIONS
 from mcengine.model.functions import (
     CONSTANTS,
     SIMPLE,
@@ -236,27 +236,54 @@ class CellCompiler:
         self.check_count(len(node.args), n, n)
         stream = self.streams[(key(self.cell), node.pos)]
         where = (self.cell, node.pos, spec)
-        if spec.array_params:
-            aux = self.b.add_aux(self.discrete_table(node))
-            return self.b.sample(spec.kind, stream, [], aux, where)
+        if spec.literal:
+            try:
+                packed = spec.pack(*self.literals(node, spec))
+            except ValueError as exc:
+                raise CallError(str(exc)) from None
+            if spec.array_params:
+                aux = self.b.add_aux(packed)
+                return self.b.sample(spec.kind, stream, [], aux, where)
+            params = [self.b.constant(float(v)) for v in packed]
+            return self.b.sample(spec.kind, stream, params, -1, where)
         params = [self.number(a) for a in node.args]
         return self.b.sample(spec.kind, stream, params, -1, where)
 
-    def discrete_table(self, node: ast.Call):
-        arrays = []
-        for arg, label in zip(node.args, ("values", "weights")):
-            if not isinstance(arg, ast.Array) or not all(
-                isinstance(e, ast.Number) for e in arg.elements()
-            ):
+    def literals(self, node: ast.Call, spec) -> list:
+        """The arguments of a distribution whose arguments must be written
+        out: an array constant of numbers where spec.arrays says so, else a
+        number (a sign in front allowed)."""
+        arrays = spec.arrays or (False,) * len(spec.params)
+        values = []
+        for arg, label, is_array in zip(node.args, spec.params, arrays):
+            if is_array:
+                if not isinstance(arg, ast.Array) or not all(
+                    isinstance(e, ast.Number) for e in arg.elements()
+                ):
+                    raise CallError(
+                        f"{label} must be an array constant of "
+                        "numbers, such as {1,2,3}"
+                    )
+                values.append([e.value for e in arg.elements()])
+                continue
+            number = literal_number(arg)
+            if number is None:
                 raise CallError(
-                    f"{label} must be an array constant of "
-                    "numbers, such as {1,2,3}"
+                    f"{label} must be a number written in the formula "
+                    f"(such as 5 or -2.5): {spec.name} takes no cell "
+                    "references or expressions"
                 )
-            arrays.append([e.value for e in arg.elements()])
-        try:
-            return discrete_aux(*arrays)
-        except ValueError as exc:
-            raise CallError(str(exc)) from None
+            values.append(number)
+        return values
+
+
+def literal_number(node: ast.Node) -> float | None:
+    """The value of a number constant, with any signs in front of it."""
+    sign = 1.0
+    while isinstance(node, ast.Unary) and node.op in "+-":
+        sign = -sign if node.op == "-" else sign
+        node = node.operand
+    return sign * node.value if isinstance(node, ast.Number) else None
 
 
 def text_to_number(text: str) -> float:

@@ -271,7 +271,10 @@ class _Emitter:
 
     def check_samples(self, constants: dict[int, float]) -> None:
         for s in self.builder.samples:
-            if not s.params or any(p.index not in constants for p in s.params):
+            # Written-out arguments were checked where they were packed.
+            if s.spec.literal or any(
+                p.index not in constants for p in s.params
+            ):
                 continue
             values = [constants[p.index] for p in s.params]
             problem = _error_parameter(s.spec, values) or parameter_error(

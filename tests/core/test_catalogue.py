@@ -42,11 +42,6 @@ from tests.core.oracle import (
 MOMENT_ITERATIONS = 200_000
 
 
-@pytest.fixture(scope="module")
-def stats():
-    return pytest.importorskip("scipy.stats")
-
-
 class LogLogisticExact:
     """gamma + beta (u / (1 - u))^(1 / alpha), the ratio exact."""
 

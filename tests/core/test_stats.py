@@ -268,7 +268,6 @@ def test_spearman_gives_ties_their_average_rank():
     assert got == pytest.approx(expected, abs=1e-12)
 
 
-
 def test_spearman_orders_values_that_differ_only_in_their_low_bits():
     """Ranking sorts by the top 32 bits of each value first: values equal
     there (1000 plus multiples of 1e-10) and signed zeros with real ties
@@ -281,6 +280,7 @@ def test_spearman_orders_values_that_differ_only_in_their_low_bits():
     got = _core.spearman(inputs, output)
     expected = [spearman_reference(row, output) for row in inputs]
     assert got == pytest.approx(expected, abs=1e-12)
+
 
 def test_spearman_excludes_rows_with_errors_pairwise():
     """Rows where the output or that input is NaN are left out (1e-12)."""
@@ -397,13 +397,16 @@ def test_spearman_with_more_pairs_than_rows_and_many_threads():
     (1e-12, as in test_spearman_matches_scipy)."""
     rng = np.random.default_rng(22)
     inputs = rng.normal(size=(3, 2_000))
-    outputs = np.vstack([inputs.sum(axis=0), inputs[0] - inputs[2], inputs[1] ** 3])
+    outputs = np.vstack(
+        [inputs.sum(axis=0), inputs[0] - inputs[2], inputs[1] ** 3]
+    )
     inputs[:, 7] = np.nan
     outputs[:, 11] = np.nan
     got = _core.spearman(inputs, outputs, threads=8)
     for j in range(3):
         expected = [spearman_reference(row, outputs[j]) for row in inputs]
         assert got[j] == pytest.approx(expected, abs=1e-12)
+
 
 def test_moments_of_subnormal_values_are_finite():
     """Values below the smallest normal double (about 2.2e-308) still give
