@@ -99,6 +99,8 @@ MC_INLINE double value_of(const double* p, double u) {
       return q_negbin(p[0], p[1], u);
     case DIST_HYPERGEO:
       return q_hypergeo(p[0], p[1], p[2], u);
+    case DIST_INVGAUSS:
+      return q_invgauss(p[0], p[1], u);
     default:
       return error_value(ERR_NUM);
   }
@@ -241,6 +243,8 @@ MC_HD void sample_block(int32_t kind, const double* const* params, const double*
       return piecewise_block(aux, u, out, n);
     case DIST_HYPERGEO:
       return kind_block<DIST_HYPERGEO, 3>(fixed, params, u, out, n);
+    case DIST_INVGAUSS:
+      return kind_block<DIST_INVGAUSS, 2>(fixed, params, u, out, n);
     case DIST_PERT:
       if (table) return table_block(aux, u, out, n);
       return kind_block<DIST_PERT, 3>(fixed, params, u, out, n);

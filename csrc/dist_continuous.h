@@ -4,7 +4,7 @@
 // Exports (namespace mc):
 //   pert_header(lo, mode, hi, h)   the inversion header (dist_table.h) of Pert
 //   dist_detail::q_normal, q_lognorm2, q_lognorm, q_uniform, q_triang,
-//   q_expon, q_weibull, q_beta, q_pert, q_gamma
+//   q_expon, q_weibull, q_beta, q_pert, q_gamma, q_invgauss, ...
 //                                  one value each, for sample_block (dist.h)
 //   dist_detail::z_normal, z_lognorm2, z_lognorm
 //                                  the first three from the standard normal
@@ -148,12 +148,86 @@ MC_INLINE double q_extvaluemin(double alpha, double beta, double u) {
   return madd(beta, vlog(-vlog1p(-u)), alpha);
 }
 
-MC_INLINE double q_rayleigh(double beta, double u) { return beta * sqrt(-2.0 * vlog1p(-u)); }
+MC_INLINE double q_rayleigh(double beta, double u) {
+  return beta * sqrt(-2.0 * vlog1p(-u));
+}
 
 // Laplace(mu, sigma), sigma the standard deviation: scale sigma / sqrt(2).
 MC_INLINE double q_laplace(double mu, double sigma, double u) {
   double b = sigma * 0.70710678118654752440;
   return u < 0.5 ? madd(b, vlog(2.0 * u), mu) : madd(-b, vlog(2.0 * (1.0 - u)), mu);
+}
+
+// InvGauss(mu, lambda), by safeguarded Newton steps in ln x on whichever of
+// F and 1 - F is the smaller at u. With r = sqrt(lambda / x),
+// z1 = r (x / mu - 1) and z2 = r (x / mu + 1):
+//   F(x)     = Phi(z1) + T,   1 - F(x) = Phi(-z1) - T,
+//   T        = e^(2 lambda / mu) Phi(-z2) = erfcx(z2 / sqrt 2) e^(-z1^2 / 2) / 2,
+// the second form (erfcx by its asymptotic series) where the first would
+// overflow: e^(2 lambda / mu) Phi(-z2) is computed directly only while
+// z2 < 36, which bounds 2 lambda / mu <= z2^2 / 2 by 648.
+struct InvGaussCdf {
+  double mu, lambda;
+
+  // erfcx(t) = e^(t^2) erfc(t) for t >= 25: 1 / (t sqrt(pi)) times
+  // 1 - 1/(2t^2) + 3/(2t^2)^2 - 15/(2t^2)^3 + ..., six terms (the next is
+  // below 1e-17 of the sum at t = 25).
+  MC_HD static double erfcx_far(double t) {
+    double s = 0.5 / (t * t);
+    double series =
+        1.0 -
+        s * (1.0 -
+             3.0 * s *
+                 (1.0 -
+                  5.0 * s * (1.0 - 7.0 * s * (1.0 - 9.0 * s * (1.0 - 11.0 * s)))));
+    return series / (t * 1.77245385090551602730);
+  }
+
+  MC_HD double term(double z1, double z2) const {
+    if (z2 < 36.0) return vexp(2.0 * lambda / mu) * normal_cdf(-z2);
+    return 0.5 * erfcx_far(z2 * 0.70710678118654752440) * vexp(-0.5 * z1 * z1);
+  }
+
+  // F(x), or 1 - F(x) when upper.
+  MC_HD double operator()(double x, bool upper) const {
+    double r = sqrt(lambda / x), z1 = r * (x / mu - 1.0), z2 = r * (x / mu + 1.0);
+    double t = term(z1, z2);
+    return upper ? normal_cdf(-z1) - t : normal_cdf(z1) + t;
+  }
+
+  // x f(x) = r e^(-z1^2 / 2) / sqrt(2 pi), the slope of F in ln x.
+  MC_HD double log_slope(double x) const {
+    double r = sqrt(lambda / x), z1 = r * (x / mu - 1.0);
+    return r * vexp(-0.5 * z1 * z1) * 0.39894228040143267794;
+  }
+};
+
+MC_HD double q_invgauss(double mu, double lambda, double u) {
+  InvGaussCdf cdf{mu, lambda};
+  bool upper = u > 0.5;
+  double target = upper ? 1.0 - u : u;
+  // Start from the lognormal of the same mean and variance (mu^3 / lambda).
+  double s2 = vlog1p(mu / lambda);
+  double x = mu * vexp(madd(sqrt(s2), normal_quantile(u), -0.5 * s2));
+  double lo = 0.0, hi = MC_INF;  // a bracket in x, F(lo) < u < F(hi)
+  for (int32_t step = 0; step < 200; ++step) {
+    double err = cdf(x, upper) - target;         // F - u, or (1 - F) - (1 - u)
+    bool below = upper ? err > 0.0 : err < 0.0;  // x below the quantile
+    if (err == 0.0) return x;
+    if (below)
+      lo = x;
+    else
+      hi = x;
+    double slope = cdf.log_slope(x);
+    double dy = slope > 0.0 ? (upper ? err : -err) / slope : 0.0;
+    double next = x * vexp(dy);
+    if (!(next > lo && next < hi) || slope == 0.0) {
+      next = hi == MC_INF ? 4.0 * x : (lo > 0.0 ? sqrt(lo * hi) : 0.25 * hi);
+    }
+    if (fabs(next - x) <= 2e-16 * x) return next;
+    x = next;
+  }
+  return x;
 }
 
 // Cauchy(gamma, beta): gamma + beta tan(pi (u - 1/2)), as -cot(pi u) or

@@ -26,6 +26,7 @@
 // NegBin(s whole successes, p), counting the failures before the first or
 // the s-th success.
 // HyperGeo(n draws, D successes, M population), counting the successes drawn.
+// InvGauss(mu mean, lambda shape), the inverse Gaussian (Wald).
 // Discrete({x}, {w}): check_params takes [m, x_0..x_m-1, w_0..w_m-1] and
 // sample_block (dist.h) takes aux = [m, x sorted ascending, cumulative
 // weights c with c_m-1 = 1], which mcengine.model.distributions.discrete_aux
@@ -83,6 +84,7 @@ enum DistKind : int32_t {
   DIST_NEGBIN,
   DIST_PIECEWISE,
   DIST_HYPERGEO,
+  DIST_INVGAUSS,
   DIST_COUNT
 };
 
@@ -317,6 +319,7 @@ MC_INLINE int32_t check_params(int32_t kind, const double* p) {
       return check_spread(p);
     case DIST_PARETO:
     case DIST_PARETO2:
+    case DIST_INVGAUSS:
       return check_two_positive(p);
     case DIST_BETA:
       return check_beta(p);

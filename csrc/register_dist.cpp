@@ -33,7 +33,7 @@ const char* const KIND_NAMES[mc::DIST_COUNT] = {
     "BETA",      "LOGISTIC",    "LOGLOGISTIC", "STUDENT", "CHISQ",
     "ERLANG",    "PARETO",      "PARETO2",  "EXTVALUE", "EXTVALUEMIN",
     "RAYLEIGH",  "LAPLACE",     "CAUCHY",   "GEOMET",   "NEGBIN",
-    "PIECEWISE", "HYPERGEO"};
+    "PIECEWISE", "HYPERGEO",    "INVGAUSS"};
 
 const char* const RULE_NAMES[mc::RULE_COUNT] = {
     "OK",          "NOT_FINITE",  "NOT_POSITIVE", "NEGATIVE",  "ORDER", "MODE_RANGE",

@@ -111,6 +111,7 @@ _CATALOGUE = [
     ("GEOMET", "RiskGeomet", ("p",), True),
     ("NEGBIN", "RiskNegbin", ("s", "p"), True),
     ("HYPERGEO", "RiskHypergeo", ("n", "D", "M"), True),
+    ("INVGAUSS", "RiskInvgauss", ("mu", "lambda"), False),
 ]
 
 
