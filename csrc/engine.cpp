@@ -101,8 +101,8 @@ void Program::mark_fixed_samples() {
   }
 }
 
-ProgramView Program::view(uint64_t seed) const {
-  return ProgramView{code.data(), n_instr(), aux.data(), aux_off.data(), seed};
+ProgramView Program::view(const Design& design) const {
+  return ProgramView{code.data(), n_instr(), aux.data(), aux_off.data(), design};
 }
 
 std::vector<double> Program::register_file(int64_t stride) const {
@@ -163,7 +163,8 @@ void Run::work() {
   try {
     std::vector<double> regs = program_.register_file(spec_.block);
     std::vector<double> u(static_cast<size_t>(spec_.block));
-    ProgramView view = program_.view(spec_.seed);
+    std::vector<double> spare(static_cast<size_t>(spec_.block));
+    ProgramView view = program_.view(Design{spec_.sampling, spec_.seed, spec_.strata});
     while (!should_stop()) {
       int64_t b = next_block_.fetch_add(1);
       int64_t start = b * spec_.block;
@@ -171,7 +172,7 @@ void Run::work() {
       auto count = static_cast<int32_t>(
           std::min<int64_t>(spec_.block, spec_.iterations - start));
       eval_block(view, regs.data(), spec_.block, spec_.first_iteration + start, count,
-                 BlockScratch{u.data()});
+                 BlockScratch{u.data(), spare.data()});
       store_block(regs, start, count);
       done_.fetch_add(count);
     }

@@ -38,7 +38,7 @@ struct Program {
   // constant registers that no instruction writes, else 0.
   void mark_fixed_samples();
   int32_t n_instr() const { return static_cast<int32_t>(code.size() / INSTR_WIDTH); }
-  ProgramView view(uint64_t seed) const;
+  ProgramView view(const Design& design) const;
   // A register file of n_regs * stride values with the constants filled in.
   std::vector<double> register_file(int64_t stride) const;
 };
@@ -47,6 +47,8 @@ enum class RunStatus { running, completed, cancelled, deadline, failed };
 
 struct RunSpec {
   uint64_t seed = 0;
+  int32_t sampling = SAMPLING_MC;  // a Sampling (sampling.h)
+  uint64_t strata = 1;             // lhs: the iterations of the design
   uint64_t first_iteration = 0;
   int64_t iterations = 0;
   int32_t threads = 1;

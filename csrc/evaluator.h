@@ -18,6 +18,7 @@
 #include "excel_ops.h"
 #include "mc_defs.h"
 #include "philox.h"
+#include "sampling.h"
 
 namespace mc {
 
@@ -72,12 +73,14 @@ struct ProgramView {
   int32_t n_instr;
   const double* aux;       // concatenated auxiliary arrays (tables, discrete)
   const int64_t* aux_off;  // start of auxiliary array i within aux
-  uint64_t seed;
+  Design design;           // the sampling method, seed and strata (sampling.h)
 };
 
-// Scratch per evaluating thread: uniforms of one block.
+// Scratch per evaluating thread: uniforms of one block, and room for the
+// sampling method's own use.
 struct BlockScratch {
-  double* u;  // at least n values
+  double* u;      // at least n values
+  double* spare;  // at least n values
 };
 
 #define MC_UNARY(OPNAME, FN)                         \
@@ -95,14 +98,14 @@ struct BlockScratch {
   }
 
 MC_HD void eval_sample(const ProgramView& p, const int32_t* in, double* regs,
-                       int64_t stride, uint64_t first, int32_t n, double* d,
-                       double* u) {
+                       int64_t stride, uint64_t first, int32_t n, double* d, double* u,
+                       double* spare) {
   const double* params[4];
   for (int32_t m = 0; m < 4; ++m) {
     params[m] = in[3 + m] >= 0 ? regs + in[3 + m] * stride : regs;
   }
   const double* aux = in[2] >= 0 ? p.aux + p.aux_off[in[2]] : nullptr;
-  uniforms(p.seed, static_cast<uint32_t>(in[1]), first, n, u);
+  design_uniforms(p.design, static_cast<uint32_t>(in[1]), first, n, u, spare);
   sample_block(in[0], params, aux, u, d, n, in[SAMPLE_FIXED_SLOT - 2] == 1);
 }
 
@@ -177,7 +180,7 @@ MC_HD void eval_block(const ProgramView& p, double* regs, int64_t stride,
         break;
       }
       case OP_SAMPLE:
-        eval_sample(p, in, regs, stride, first, n, d, scratch.u);
+        eval_sample(p, in, regs, stride, first, n, d, scratch.u, scratch.spare);
         break;
       default:
         eval_wide(op, in, regs, stride, n, d);

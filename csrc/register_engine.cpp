@@ -44,8 +44,9 @@ std::shared_ptr<mc::Program> make_program(const I32& code, int32_t n_regs,
 // how the compiler folds the parts of a model that do not vary.
 py::array_t<double> eval_once(const mc::Program& p) {
   std::vector<double> regs = p.register_file(1);
-  double u = 0.5;
-  mc::eval_block(p.view(0), regs.data(), 1, 0, 1, mc::BlockScratch{&u});
+  double u = 0.5, spare = 0.0;
+  mc::eval_block(p.view(mc::Design{mc::SAMPLING_MC, 0, 1}), regs.data(), 1, 0, 1,
+                 mc::BlockScratch{&u, &spare});
   return py::array_t<double>(static_cast<py::ssize_t>(regs.size()), regs.data());
 }
 
@@ -71,10 +72,17 @@ std::unique_ptr<PyRun> make_run(std::shared_ptr<mc::Program> program,
                                 py::array_t<double> outputs, py::array_t<double> inputs,
                                 uint64_t seed, uint64_t first_iteration,
                                 int64_t iterations, int32_t threads, int32_t block,
-                                int64_t kept_inputs, double deadline_seconds) {
+                                int64_t kept_inputs, double deadline_seconds,
+                                int32_t sampling, uint64_t strata) {
   if (iterations < 0 || kept_inputs < 0 || kept_inputs > iterations) {
     throw std::invalid_argument(
         "iterations and kept_inputs must satisfy 0 <= kept <= n");
+  }
+  if (sampling < 0 || sampling >= mc::SAMPLING_COUNT) {
+    throw std::invalid_argument("unknown sampling method");
+  }
+  if (strata < 1 || strata > mc::MAX_STRATA) {
+    throw std::invalid_argument("strata must be in [1, 2^31]");
   }
   auto r = std::make_unique<PyRun>();
   r->program = std::move(program);
@@ -84,8 +92,16 @@ std::unique_ptr<PyRun> make_run(std::shared_ptr<mc::Program> program,
   auto n_in = static_cast<py::ssize_t>(r->program->input_regs.size());
   double* out = writable(r->outputs, n_out * iterations, "outputs");
   double* in = writable(r->inputs, n_in * kept_inputs, "inputs");
-  mc::RunSpec spec{seed,  first_iteration, iterations,      threads,
-                   block, kept_inputs,     deadline_seconds};
+  mc::RunSpec spec;
+  spec.seed = seed;
+  spec.sampling = sampling;
+  spec.strata = strata;
+  spec.first_iteration = first_iteration;
+  spec.iterations = iterations;
+  spec.threads = threads;
+  spec.block = block;
+  spec.kept_inputs = kept_inputs;
+  spec.deadline_seconds = deadline_seconds;
   r->run = std::make_unique<mc::Run>(*r->program, spec, out, in);
   return r;
 }
@@ -123,6 +139,11 @@ py::dict opcodes() {
 void register_engine(py::module_& m) {
   m.attr("INSTR_WIDTH") = mc::INSTR_WIDTH;
   m.def("opcodes", &opcodes, "Opcode numbers by name.");
+  m.attr("SAMPLING") =
+      py::dict(py::arg("mc") = static_cast<int32_t>(mc::SAMPLING_MC),
+               py::arg("antithetic") = static_cast<int32_t>(mc::SAMPLING_ANTITHETIC),
+               py::arg("lhs") = static_cast<int32_t>(mc::SAMPLING_LHS));
+  m.attr("MAX_STRATA") = mc::MAX_STRATA;
 
   py::class_<mc::Program, std::shared_ptr<mc::Program>>(m, "Program")
       .def(py::init(&make_program), py::arg("code"), py::arg("n_regs"),
@@ -137,7 +158,8 @@ void register_engine(py::module_& m) {
       .def(py::init(&make_run), py::arg("program"), py::arg("outputs"),
            py::arg("inputs"), py::arg("seed"), py::arg("first_iteration"),
            py::arg("iterations"), py::arg("threads"), py::arg("block"),
-           py::arg("kept_inputs"), py::arg("deadline_seconds"))
+           py::arg("kept_inputs"), py::arg("deadline_seconds"), py::arg("sampling") = 0,
+           py::arg("strata") = 1)
       .def("start", [](PyRun& r) { r.run->start(); })
       // The wait touches no Python object, so other Python threads may run.
       .def(

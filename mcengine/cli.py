@@ -2,7 +2,8 @@
 
     mcengine serve [--port 50051] [--http-port 8000] [--threads N] ...
     mcengine simulate MODEL.json [--target HOST:PORT] [--iterations N]
-                     [--seed S] [--threads T] [--percentiles 5,50,95] [--json]
+                     [--seed S] [--threads T] [--percentiles 5,50,95]
+                     [--sampling mc|antithetic|lhs] [--json]
     mcengine validate MODEL.json [--target HOST:PORT] [--iterations N] [--json]
 
 simulate and validate run in-process, or on a server with --target; the
@@ -117,6 +118,12 @@ def _simulate_parser(commands) -> None:
         type=_percentiles,
         help="comma-separated, e.g. 5,50,95 (default: the model's)",
     )
+    simulate.add_argument(
+        "--sampling",
+        choices=("mc", "antithetic", "lhs"),
+        default="mc",
+        help="mc (default), antithetic pairs, or lhs (Latin hypercube)",
+    )
     simulate.set_defaults(run=_simulate)
 
 
@@ -209,6 +216,7 @@ def _simulate(args) -> int:
             seed=args.seed,
             threads=args.threads,
             percentiles=args.percentiles,
+            sampling=args.sampling,
         )
     else:
         document = _simulate_here(args, _parse(args.model, text))
@@ -237,6 +245,7 @@ def _simulate_here(args, model: dict) -> dict:
         percentiles=args.percentiles,
         threads=args.threads,
         progress=progress,
+        sampling=args.sampling,
     )
 
     return result.to_dict()
@@ -315,8 +324,10 @@ def _print_json(document: dict) -> None:
 
 
 def _table(path: str, document: dict) -> str:
+    sampling = document.get("sampling", "mc")
     head = (
-        f"{path}: {document['iterations']:,} iterations, seed "
+        f"{path}: {document['iterations']:,} iterations"
+        f"{'' if sampling == 'mc' else f' ({sampling})'}, seed "
         f"{document['seed']}, {document['threads']} threads, "
         f"{document['elapsed_seconds']:.3f} s"
     )

@@ -69,6 +69,18 @@ def test_simulate_json_has_the_documented_shape(capsys):
     assert all(set(s) == {"spearman"} for s in npv["sensitivity"].values())
 
 
+@pytest.mark.parametrize("method", ["antithetic", "lhs"])
+def test_simulate_takes_a_sampling_method(capsys, method):
+    """--sampling reaches the engine and the document says which it was;
+    the table's first line names it too."""
+    args = ["simulate", NPV, "--iterations", "2000", "--seed", "3"]
+    status, out, _ = run(capsys, *args, "--json", "--sampling", method)
+    assert status == 0
+    assert strict_json(out)["sampling"] == method
+    status, out, _ = run(capsys, *args, "--sampling", method)
+    assert f"2,000 iterations ({method})" in out.splitlines()[0]
+
+
 def test_simulate_json_is_standard_json_even_with_nan(capsys):
     """Undefined statistics (a constant output's Spearman) print as null."""
     status, out, _ = run(capsys, "simulate", OPTIONS, "--json", "--seed", "1")

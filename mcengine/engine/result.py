@@ -74,11 +74,13 @@ class Result:
     elapsed_seconds: float
     sensitivity_iterations: int
     outputs: dict[str, OutputStats]
+    sampling: str = "mc"
 
     def to_dict(self) -> dict:
         return {
             "iterations": self.iterations,
             "seed": self.seed,
+            "sampling": self.sampling,
             "threads": self.threads,
             "elapsed_seconds": self.elapsed_seconds,
             "sensitivity_iterations": self.sensitivity_iterations,

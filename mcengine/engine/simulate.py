@@ -8,6 +8,13 @@ Guarantees, for a given build:
 - statistics are float64, std uses n - 1, percentiles follow Excel's
   PERCENTILE.INC and are exact, and errors are counted, not hidden.
 
+Sampling methods (SAMPLING; csrc/sampling.h has the definitions): "mc"
+(independent uniforms), "antithetic" (iterations 2k and 2k + 1 take U and
+1 - U), both prefix-stable; and "lhs" (Latin hypercube: over a run of n
+iterations each input takes each of n equal strata of (0, 1) exactly once,
+at a uniform point within it), which depends on n, so its prefixes are not
+shorter designs.
+
 The core runs on its own threads without the GIL; this thread only
 supervises: it forwards cancellation, enforces the deadline and reports
 progress, waking every few tens of milliseconds.
@@ -31,6 +38,7 @@ from mcengine.model import CompiledModel, LimitError, ModelError, compile_model
 from mcengine.model.loader import check_percentiles
 
 DEFAULT_PERCENTILES = (1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0)
+SAMPLING: dict[str, int] = dict(_core.SAMPLING)
 SENSITIVITY_ITERATIONS = 100_000
 # More threads than this per core only add switching, and each thread
 # holds a register file.
@@ -60,18 +68,21 @@ def simulate(
     deadline: float | None = None,
     progress=None,
     limits: Limits | None = None,
+    sampling: str = "mc",
 ) -> Result:
     """Runs `model` for `iterations` and returns its statistics.
 
     model: a dict, JSON text, a path, or a CompiledModel. seed: an integer
     in [0, 2**64); None picks one at random and reports it. percentiles:
     values in [0, 100]; None takes the model's, else DEFAULT_PERCENTILES.
+    sampling: a name of SAMPLING ("mc", "antithetic", "lhs").
     threads: None or 0 for every core. cancel: an object with is_set()
     (threading.Event); deadline: a time.monotonic() instant. progress:
     called as progress(done, total) from this thread while the core runs.
     Raises ModelError, LimitError, Cancelled or DeadlineExceeded.
     """
     _check_controls(cancel, deadline)
+    method = _sampling(sampling)
     compiled = _compile_within(model, iterations, limits)
     chosen = _percentiles(percentiles, compiled)
     seed = _seed(seed)
@@ -80,7 +91,14 @@ def simulate(
     values = POOL.take((len(compiled.outputs), iterations))
     try:
         inputs = _run(
-            compiled, values, seed, threads, cancel, deadline, progress
+            compiled,
+            values,
+            seed,
+            threads,
+            cancel,
+            deadline,
+            progress,
+            design=(method, iterations),
         )
         outputs = summarise(
             compiled.outputs, values, compiled.inputs, inputs, chosen, threads
@@ -96,6 +114,7 @@ def simulate(
         elapsed_seconds=time.perf_counter() - started,
         sensitivity_iterations=inputs.shape[1],
         outputs=outputs,
+        sampling=sampling,
     )
 
 
@@ -107,15 +126,24 @@ def sample(
     first_iteration: int = 0,
     threads: int | None = None,
     limits: Limits | None = None,
+    sampling: str = "mc",
+    strata: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The values of every output, iteration by iteration.
 
     Iteration i of the result is iteration first_iteration + i of the
     seed's sequence: sampling a run in pieces gives the same values as
-    sampling it whole.
+    sampling it whole. For "lhs", strata is the design's size (None:
+    first_iteration + iterations); pieces of one design must all give it.
     """
+    method = _sampling(sampling)
     compiled = _compile_within(model, iterations, limits)
     values = np.empty((len(compiled.outputs), iterations))
+    size = first_iteration + iterations if strata is None else strata
+    if not isinstance(size, int) or not 1 <= size <= _core.MAX_STRATA:
+        raise ModelError.single(
+            "strata", f"must be a whole number in [1, 2**31], got {size!r}"
+        )
     _run(
         compiled,
         values,
@@ -125,6 +153,7 @@ def sample(
         None,
         None,
         first_iteration=first_iteration,
+        design=(method, size),
     )
     return dict(zip(compiled.outputs, values))
 
@@ -185,6 +214,15 @@ def _seed(seed: int | None) -> int:
     return seed
 
 
+def _sampling(sampling) -> int:
+    if sampling not in SAMPLING:
+        names = ", ".join(f'"{name}"' for name in SAMPLING)
+        raise ModelError.single(
+            "sampling", f"must be one of {names}, got {sampling!r}"
+        )
+    return SAMPLING[sampling]
+
+
 def _threads(threads: int | None) -> int:
     cores = os.cpu_count() or 1
     if threads is None or threads == 0:
@@ -238,8 +276,10 @@ def _run(
     progress,
     first_iteration: int = 0,
     block: int | None = None,
+    design: tuple[int, int] = (0, 1),
 ) -> np.ndarray:
-    """Fills values (outputs x iterations) and returns the kept inputs."""
+    """Fills values (outputs x iterations) and returns the kept inputs.
+    design: the sampling method's number and its strata."""
     iterations = values.shape[1]
     budget = 0.0
     if deadline is not None:
@@ -260,6 +300,8 @@ def _run(
         block,
         kept,
         budget,
+        design[0],
+        design[1],
     )
     run.start()
     while not run.wait(_POLL_SECONDS):

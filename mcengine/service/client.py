@@ -37,6 +37,7 @@ def simulate(
     threads: int = 0,
     percentiles: list[float] | None = None,
     timeout: float | None = None,
+    sampling: str = "mc",
 ) -> dict:
     """Run a simulation on the server at target ("host:port")."""
     request = pb.SimulateRequest(
@@ -44,6 +45,7 @@ def simulate(
         iterations=iterations,
         threads=threads,
         percentiles=percentiles or [],
+        sampling=convert.SAMPLING_NUMBERS[sampling],
     )
     if seed is not None:
         request.seed = seed

@@ -13,7 +13,10 @@ import json
 import math
 
 from mcengine.model.errors import ModelError, Violation
+from mcengine.service.request import SAMPLING_NAMES
 from mcengine.v1 import simulator_pb2 as pb
+
+SAMPLING_NUMBERS = {name: number for number, name in SAMPLING_NAMES.items()}
 
 
 def model_source(request) -> dict:
@@ -96,6 +99,7 @@ def simulate_response(result, version: str) -> pb.SimulateResponse:
         elapsed_seconds=result.elapsed_seconds,
         sensitivity_iterations=result.sensitivity_iterations,
         server_version=version,
+        sampling=SAMPLING_NUMBERS[result.sampling],
     )
 
 
@@ -131,6 +135,7 @@ def response_dict(response: pb.SimulateResponse) -> dict:
     return {
         "iterations": response.iterations,
         "seed": response.seed,
+        "sampling": SAMPLING_NAMES[response.sampling],
         "threads": response.threads,
         "elapsed_seconds": response.elapsed_seconds,
         "sensitivity_iterations": response.sensitivity_iterations,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from mcengine.model.errors import LimitError, ModelError, Violation
 
 DEFAULT_VALIDATE_ITERATIONS = 10_000
+# The proto's Sampling numbers and the engine's names for them.
+SAMPLING_NAMES = {0: "mc", 1: "antithetic", 2: "lhs"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class RunSpec:
     seed: int | None
     percentiles: list[float] | None
     threads: int | None
+    sampling: str = "mc"
 
     def kwargs(self) -> dict:
         return {
@@ -31,6 +34,7 @@ class RunSpec:
             "seed": self.seed,
             "percentiles": self.percentiles,
             "threads": self.threads,
+            "sampling": self.sampling,
         }
 
 
@@ -38,6 +42,15 @@ def run_spec(request, max_iterations: int, default_threads: int | None):
     """The RunSpec of a SimulateRequest; ModelError or LimitError if bad."""
     violations = _iteration_violations(request.iterations)
     violations += _percentile_violations(request.percentiles)
+    sampling = SAMPLING_NAMES.get(request.sampling)
+    if sampling is None:
+        known = ", ".join(str(number) for number in SAMPLING_NAMES)
+        violations.append(
+            Violation(
+                "sampling",
+                f"unknown method {request.sampling}; known: {known}",
+            )
+        )
     if violations:
         raise ModelError(violations)
     check_limits(request.iterations, request.threads, max_iterations)
@@ -47,6 +60,7 @@ def run_spec(request, max_iterations: int, default_threads: int | None):
         seed=request.seed if request.HasField("seed") else None,
         percentiles=list(request.percentiles) or None,
         threads=request.threads or default_threads or None,
+        sampling=sampling,
     )
 
 

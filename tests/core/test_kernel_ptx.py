@@ -30,6 +30,7 @@ KERNEL_HEADERS = [
     "dist_discrete.h",
     "dist.h",
     "philox.h",
+    "sampling.h",
     "excel_ops.h",
     "evaluator.h",
 ]

@@ -79,6 +79,15 @@ def test_request_field_problems_are_reported_together(stub):
     assert set(violations(error)) == {"iterations", "percentiles[1]"}
 
 
+def test_unknown_sampling_method_is_invalid_argument(stub):
+    """A Sampling number this server does not know names the field."""
+    document = {"cells": {"x": "=RiskNormal(0, 1)"}, "outputs": ["x"]}
+    error = call(stub.Simulate, simulate_request(document, sampling=7))
+
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "unknown method 7" in violations(error)["sampling"]
+
+
 def test_missing_model_is_invalid_argument(stub):
     """A request with neither model nor model_json names the model field."""
     error = call(stub.Simulate, pb.SimulateRequest(iterations=10))
