@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,58 @@ py::array_t<double> spearman(const py::array& inputs, const py::array& output,
   return result;
 }
 
+py::dict threshold_stats(const py::array& values, const std::vector<double>& cuts,
+                         std::int64_t threads) {
+  check_float64(values, "values", 1);
+  for (double t : cuts) {
+    if (!std::isfinite(t)) throw py::value_error("thresholds must be finite numbers");
+  }
+  std::int32_t nthreads = checked_threads(threads);
+  Doubles x = Doubles::ensure(values);
+  if (!x) throw py::error_already_set();
+  std::vector<mc::stats::ThresholdStats> r;
+  {
+    py::gil_scoped_release release;
+    r = mc::stats::threshold_stats(x.data(), static_cast<std::size_t>(x.size()),
+                                   cuts.data(), cuts.size(), nthreads);
+  }
+  std::vector<std::int64_t> below, at_most;
+  std::vector<double> sum_below, sum_above;
+  for (const auto& t : r) {
+    below.push_back(t.below);
+    at_most.push_back(t.at_most);
+    sum_below.push_back(t.sum_below);
+    sum_above.push_back(t.sum_above);
+  }
+  py::dict d;
+  d["below"] = below;
+  d["at_most"] = at_most;
+  d["sum_below"] = sum_below;
+  d["sum_above"] = sum_above;
+  return d;
+}
+
+py::object discrete_mode(const py::array& values, std::int64_t max_distinct) {
+  check_float64(values, "values", 1);
+  if (max_distinct < 1 || max_distinct > (1 << 24)) {
+    throw py::value_error("max_distinct must be in [1, 2^24]");
+  }
+  Doubles x = Doubles::ensure(values);
+  if (!x) throw py::error_already_set();
+  mc::stats::ModeResult r;
+  {
+    py::gil_scoped_release release;
+    r = mc::stats::discrete_mode(x.data(), static_cast<std::size_t>(x.size()),
+                                 static_cast<std::size_t>(max_distinct));
+  }
+  if (!r.found) return py::none();
+  py::dict d;
+  d["value"] = r.value;
+  d["count"] = r.count;
+  d["distinct"] = r.distinct;
+  return d;
+}
+
 }  // namespace
 
 void register_stats(py::module_& m) {
@@ -141,6 +194,14 @@ void register_stats(py::module_& m) {
         "counts of an equal-width histogram. Bit-identical for any threads.\n"
         "in_place=False leaves values untouched (copying only when it must);\n"
         "in_place=True may reorder them instead (writable C-contiguous array).");
+  m.def("threshold_stats", &threshold_stats, py::arg("values"), py::arg("thresholds"),
+        py::arg("threads") = 0,
+        "Per threshold t, over the finite values: below (count < t), at_most\n"
+        "(count <= t), sum_below (sum of those < t), sum_above (of those > t).");
+  m.def("discrete_mode", &discrete_mode, py::arg("values"), py::arg("max_distinct"),
+        "The most frequent finite value (smallest on ties) with its count and\n"
+        "the number of distinct values, or None when there are more than\n"
+        "max_distinct distinct values (or none).");
   m.def("spearman", &spearman, py::arg("inputs"), py::arg("output"),
         py::arg("threads") = 0,
         "Spearman rank correlation (midranks for ties) of each row of inputs\n"

@@ -1,7 +1,8 @@
 // stats.h: statistics of simulated outputs (host only; not a kernel header).
 //
 // Exports mc::stats::Summary, describe(), describe_readonly() (stats.cpp, the
-// percentiles in stats_percentiles.cpp) and spearman() (stats_spearman.cpp).
+// percentiles in stats_percentiles.cpp), spearman() (stats_spearman.cpp),
+// threshold_stats() and discrete_mode() (stats_tail.cpp).
 // An iteration is valid when its value is finite: NaN stands for an Excel
 // error, and an infinity is counted as an error too, since Excel has no
 // infinities (an overflow there is #NUM!). Every statistic is computed over
@@ -64,5 +65,26 @@ Summary describe_readonly(const double* values, std::size_t n, const double* pct
 std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
                              const double* outputs, std::size_t o,
                              std::int32_t threads);
+
+// Per threshold t, over the finite values: how many are below t and how many
+// at most t, and the sums of those below and of those above it (the tail
+// means behind CVaR). Bit-identical for any thread count.
+struct ThresholdStats {
+  std::int64_t below = 0, at_most = 0;
+  double sum_below = 0.0, sum_above = 0.0;
+};
+std::vector<ThresholdStats> threshold_stats(const double* x, std::size_t n,
+                                            const double* thresholds, std::size_t k,
+                                            std::int32_t threads);
+
+// The most frequent finite value (the smallest of those tied), when the
+// finite values take at most max_distinct distinct values; found is false
+// otherwise (or when there are none). -0.0 counts as 0.0.
+struct ModeResult {
+  bool found = false;
+  double value = 0.0;
+  std::int64_t count = 0, distinct = 0;
+};
+ModeResult discrete_mode(const double* x, std::size_t n, std::size_t max_distinct);
 
 }  // namespace mc::stats

@@ -119,6 +119,22 @@ def _simulate_parser(commands) -> None:
         help="comma-separated, e.g. 5,50,95 (default: the model's)",
     )
     simulate.add_argument(
+        "--targets",
+        type=_numbers,
+        help="comma-separated values t for P(X <= t) and P(X > t)",
+    )
+    simulate.add_argument(
+        "--risk-levels",
+        type=_numbers,
+        help="comma-separated percent levels for VaR and CVaR, e.g. 5,95",
+    )
+    simulate.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        help="of the mean's and percentiles' intervals (0.95)",
+    )
+    simulate.add_argument(
         "--sampling",
         choices=("mc", "antithetic", "lhs"),
         default="mc",
@@ -166,12 +182,16 @@ def _seed(text: str) -> int:
     return value
 
 
-def _percentiles(text: str) -> list[float]:
+def _numbers(text: str) -> list[float]:
     try:
-        values = [float(part) for part in text.split(",")]
+        return [float(part) for part in text.split(",")]
     except ValueError:
         message = f"not numbers: {text!r}"
         raise argparse.ArgumentTypeError(message) from None
+
+
+def _percentiles(text: str) -> list[float]:
+    values = _numbers(text)
     if not all(0 <= p <= 100 for p in values):
         raise argparse.ArgumentTypeError("each must be in [0, 100]")
 
@@ -217,6 +237,9 @@ def _simulate(args) -> int:
             threads=args.threads,
             percentiles=args.percentiles,
             sampling=args.sampling,
+            targets=args.targets,
+            risk_levels=args.risk_levels,
+            confidence=args.confidence,
         )
     else:
         document = _simulate_here(args, _parse(args.model, text))
@@ -246,6 +269,9 @@ def _simulate_here(args, model: dict) -> dict:
         threads=args.threads,
         progress=progress,
         sampling=args.sampling,
+        targets=args.targets or (),
+        risk_levels=args.risk_levels or (),
+        confidence=args.confidence,
     )
 
     return result.to_dict()
@@ -341,9 +367,40 @@ def _table(path: str, document: dict) -> str:
         values += [stats["percentiles"].get(k) for k in keys]
         cells = [_number(v) for v in values]
         rows.append(_row(name, cells, str(stats["errors"]), width))
-    lines = [head, "", *rows, "", "Top inputs by Spearman rank correlation:"]
+    lines = [head, "", *rows, *_risk_lines(outputs, width)]
+    lines += ["", "Top inputs by Spearman rank correlation:"]
 
     return "\n".join(lines + _sensitivities(outputs, width))
+
+
+def _risk_lines(outputs: dict, width: int) -> list[str]:
+    """P(X <= t) per target and VaR / CVaR per level, when asked for."""
+    lines = []
+    first = next(iter(outputs.values()), {})
+    targets = list(first.get("targets", {}))
+    if targets:
+        columns = [f"P(<={t})" for t in targets]
+        lines += ["", _row("output", columns, "", width)]
+        for name, stats in outputs.items():
+            cells = [
+                _number(stats["targets"][t]["p_at_most"]) for t in targets
+            ]
+            lines.append(_row(name, cells, "", width))
+    levels = list(first.get("tail_risks", {}))
+    if levels:
+        columns = [
+            f"{kind}{level}" for level in levels for kind in ("VaR", "CVaR")
+        ]
+        lines += ["", _row("output", columns, "", width)]
+        for name, stats in outputs.items():
+            risks = stats["tail_risks"]
+            cells = [
+                _number(risks[level][kind])
+                for level in levels
+                for kind in ("var", "cvar")
+            ]
+            lines.append(_row(name, cells, "", width))
+    return lines
 
 
 def _row(name: str, cells: list[str], errors: str, width: int) -> str:

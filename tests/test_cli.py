@@ -81,6 +81,22 @@ def test_simulate_takes_a_sampling_method(capsys, method):
     assert f"2,000 iterations ({method})" in out.splitlines()[0]
 
 
+def test_simulate_reports_targets_and_tail_risks(capsys):
+    """--targets, --risk-levels and --confidence reach the document, and
+    the table gains a line per output for each."""
+    args = ["simulate", NPV, "--iterations", "3000", "--seed", "3",
+            "--targets", "0,1000", "--risk-levels", "5,95",
+            "--confidence", "0.9"]  # fmt: skip
+    status, out, _ = run(capsys, *args, "--json")
+    npv = strict_json(out)["outputs"]["npv"]
+    assert status == 0
+    assert set(npv["targets"]) == {"0", "1000"}
+    assert set(npv["tail_risks"]) == {"5", "95"}
+    assert strict_json(out)["confidence"] == 0.9
+    status, out, _ = run(capsys, *args)
+    assert "P(<=0)" in out and "CVaR95" in out
+
+
 def test_simulate_json_is_standard_json_even_with_nan(capsys):
     """Undefined statistics (a constant output's Spearman) print as null."""
     status, out, _ = run(capsys, "simulate", OPTIONS, "--json", "--seed", "1")

@@ -8,6 +8,7 @@ the iterations that gave a number; `errors` counts the others.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -39,6 +40,20 @@ class OutputStats:
     # over the first Result.sensitivity_iterations iterations; NaN where it
     # is undefined (a constant input or output).
     sensitivity: dict[str, float] = field(default_factory=dict)
+    # Per requested target t: (P(X <= t), P(X > t)).
+    targets: dict[float, tuple[float, float]] = field(default_factory=dict)
+    # Per requested level L (percent): (VaR, CVaR), CVaR the mean of the
+    # tail at or below the VaR for L <= 50, at or above it for L > 50.
+    tail_risks: dict[float, tuple[float, float]] = field(default_factory=dict)
+    # Confidence intervals (Result.confidence) of the mean and of each
+    # percentile (distribution-free); NaN where the sample cannot give one.
+    mean_ci: tuple[float, float] = (math.nan, math.nan)
+    percentile_cis: dict[float, tuple[float, float]] = field(
+        default_factory=dict
+    )
+    # The most frequent value of an output with few distinct values
+    # (statistics.MODE_DISTINCT), else None.
+    mode: float | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -52,7 +67,7 @@ class OutputStats:
             "valid": self.valid,
             "errors": self.errors,
             "percentiles": {
-                _percentile_key(p): v for p, v in self.percentiles.items()
+                number_key(p): v for p, v in self.percentiles.items()
             },
             "histogram": {
                 "edges": list(self.histogram.edges),
@@ -61,6 +76,20 @@ class OutputStats:
             "sensitivity": {
                 name: {"spearman": r} for name, r in self.sensitivity.items()
             },
+            "mean_ci": list(self.mean_ci),
+            "percentile_ci": {
+                number_key(p): list(ci)
+                for p, ci in self.percentile_cis.items()
+            },
+            "targets": {
+                number_key(t): {"p_at_most": le, "p_above": gt}
+                for t, (le, gt) in self.targets.items()
+            },
+            "tail_risks": {
+                number_key(level): {"var": var, "cvar": cvar}
+                for level, (var, cvar) in self.tail_risks.items()
+            },
+            "mode": self.mode,
         }
 
 
@@ -75,12 +104,14 @@ class Result:
     sensitivity_iterations: int
     outputs: dict[str, OutputStats]
     sampling: str = "mc"
+    confidence: float = 0.95
 
     def to_dict(self) -> dict:
         return {
             "iterations": self.iterations,
             "seed": self.seed,
             "sampling": self.sampling,
+            "confidence": self.confidence,
             "threads": self.threads,
             "elapsed_seconds": self.elapsed_seconds,
             "sensitivity_iterations": self.sensitivity_iterations,
@@ -88,6 +119,7 @@ class Result:
         }
 
 
-def _percentile_key(p: float) -> str:
-    """ "5" for 5.0, "2.5" for 2.5: the key other tools read."""
-    return f"{p:g}"
+def number_key(p: float) -> str:
+    """The key of a percentile, target or level: "5" for 5.0, "2.5" for 2.5, "1250000" for 1.25e6: the key other
+    tools read."""
+    return f"{p:.15g}"

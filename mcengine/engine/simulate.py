@@ -33,12 +33,14 @@ from mcengine import _core
 from mcengine.engine.buffers import POOL
 from mcengine.engine.limits import Limits
 from mcengine.engine.result import Result
-from mcengine.engine.statistics import summarise
+from mcengine.engine.statistics import DEFAULT_CONFIDENCE, Measures, summarise
 from mcengine.model import CompiledModel, LimitError, ModelError, compile_model
 from mcengine.model.loader import check_percentiles
 
 DEFAULT_PERCENTILES = (1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0)
 SAMPLING: dict[str, int] = dict(_core.SAMPLING)
+# The most targets, and the most risk levels, a run reports.
+MAX_MEASURES = 100
 SENSITIVITY_ITERATIONS = 100_000
 # More threads than this per core only add switching, and each thread
 # holds a register file.
@@ -69,13 +71,20 @@ def simulate(
     progress=None,
     limits: Limits | None = None,
     sampling: str = "mc",
+    targets=(),
+    risk_levels=(),
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> Result:
     """Runs `model` for `iterations` and returns its statistics.
 
     model: a dict, JSON text, a path, or a CompiledModel. seed: an integer
     in [0, 2**64); None picks one at random and reports it. percentiles:
     values in [0, 100]; None takes the model's, else DEFAULT_PERCENTILES.
-    sampling: a name of SAMPLING ("mc", "antithetic", "lhs").
+    sampling: a name of SAMPLING ("mc", "antithetic", "lhs"). targets:
+    values t for P(X <= t) and P(X > t); risk_levels: percent levels in
+    (0, 100) for VaR and CVaR; confidence: in (0, 1), for the intervals of
+    the means and percentiles (mcengine.engine.statistics has the
+    definitions).
     threads: None or 0 for every core. cancel: an object with is_set()
     (threading.Event); deadline: a time.monotonic() instant. progress:
     called as progress(done, total) from this thread while the core runs.
@@ -85,6 +94,9 @@ def simulate(
     method = _sampling(sampling)
     compiled = _compile_within(model, iterations, limits)
     chosen = _percentiles(percentiles, compiled)
+    measures = Measures(
+        chosen, *check_measures(targets, risk_levels, confidence)
+    )
     seed = _seed(seed)
     threads = _threads(threads)
     started = time.perf_counter()
@@ -101,7 +113,12 @@ def simulate(
             design=(method, iterations),
         )
         outputs = summarise(
-            compiled.outputs, values, compiled.inputs, inputs, chosen, threads
+            compiled.outputs,
+            values,
+            compiled.inputs,
+            inputs,
+            measures,
+            threads,
         )
     finally:
         # The run has ended (its threads are joined) and the statistics are
@@ -115,6 +132,7 @@ def simulate(
         sensitivity_iterations=inputs.shape[1],
         outputs=outputs,
         sampling=sampling,
+        confidence=measures.confidence,
     )
 
 
@@ -212,6 +230,70 @@ def _seed(seed: int | None) -> int:
             "seed", f"must be a whole number in [0, 2**64), got {seed!r}"
         )
     return seed
+
+
+def check_measures(targets, risk_levels, confidence):
+    """(targets, risk_levels, confidence) checked and as floats; ModelError
+    naming every field that is wrong."""
+    violations, out = [], []
+    checks = (
+        lambda: _numbers("targets", targets, _finite),
+        lambda: _numbers("risk_levels", risk_levels, _level),
+        lambda: _confidence(confidence),
+    )
+    for check in checks:
+        try:
+            out.append(check())
+        except ModelError as error:
+            violations += error.violations
+    if violations:
+        raise ModelError(violations)
+    return tuple(out)
+
+
+def _finite(value: float) -> str | None:
+    return None if math.isfinite(value) else "must be a finite number"
+
+
+def _level(value: float) -> str | None:
+    if 0 < value < 100:
+        return None
+    return "must be a percent level strictly between 0 and 100"
+
+
+def _numbers(field: str, values, problem) -> list[float]:
+    """values as floats, each passing problem() (None when fine); at most
+    MAX_MEASURES of them."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ModelError.single(field, "must be a list of numbers")
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ModelError.single(
+                f"{field}[{i}]", f"must be a number, got {v!r}"
+            )
+        why = problem(float(v))
+        if why:
+            raise ModelError.single(f"{field}[{i}]", f"{why}, got {v!r}")
+        out.append(float(v))
+    if len(out) > MAX_MEASURES:
+        raise ModelError.single(
+            field, f"at most {MAX_MEASURES} values, got {len(out)}"
+        )
+    return out
+
+
+def _confidence(value) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value < 1
+    ):
+        raise ModelError.single(
+            "confidence",
+            f"must be a number strictly between 0 and 1, got {value!r}",
+        )
+    return float(value)
 
 
 def _sampling(sampling) -> int:

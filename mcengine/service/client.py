@@ -38,6 +38,9 @@ def simulate(
     percentiles: list[float] | None = None,
     timeout: float | None = None,
     sampling: str = "mc",
+    targets: list[float] | None = None,
+    risk_levels: list[float] | None = None,
+    confidence: float = 0.0,
 ) -> dict:
     """Run a simulation on the server at target ("host:port")."""
     request = pb.SimulateRequest(
@@ -46,6 +49,9 @@ def simulate(
         threads=threads,
         percentiles=percentiles or [],
         sampling=convert.SAMPLING_NUMBERS[sampling],
+        targets=targets or [],
+        risk_levels=risk_levels or [],
+        confidence=confidence,
     )
     if seed is not None:
         request.seed = seed

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 
+from mcengine.engine.result import number_key
 from mcengine.model.errors import ModelError, Violation
 from mcengine.service.request import SAMPLING_NAMES
 from mcengine.v1 import simulator_pb2 as pb
@@ -100,6 +101,7 @@ def simulate_response(result, version: str) -> pb.SimulateResponse:
         sensitivity_iterations=result.sensitivity_iterations,
         server_version=version,
         sampling=SAMPLING_NUMBERS[result.sampling],
+        confidence=result.confidence,
     )
 
 
@@ -116,9 +118,25 @@ def _output(stats) -> pb.OutputStats:
         valid=stats.valid,
         errors=stats.errors,
         percentiles=[
-            pb.Percentile(percentile=p, value=v)
+            pb.Percentile(
+                percentile=p,
+                value=v,
+                ci_lower=stats.percentile_cis[p][0],
+                ci_upper=stats.percentile_cis[p][1],
+            )
             for p, v in sorted(stats.percentiles.items())
         ],
+        mean_ci_lower=stats.mean_ci[0],
+        mean_ci_upper=stats.mean_ci[1],
+        targets=[
+            pb.TargetProbability(target=t, p_at_most=le, p_above=gt)
+            for t, (le, gt) in stats.targets.items()
+        ],
+        tail_risks=[
+            pb.TailRisk(level=level, var=var, cvar=cvar)
+            for level, (var, cvar) in stats.tail_risks.items()
+        ],
+        mode=stats.mode,
         histogram=pb.Histogram(
             edges=list(stats.histogram.edges),
             counts=list(stats.histogram.counts),
@@ -136,6 +154,7 @@ def response_dict(response: pb.SimulateResponse) -> dict:
         "iterations": response.iterations,
         "seed": response.seed,
         "sampling": SAMPLING_NAMES[response.sampling],
+        "confidence": response.confidence,
         "threads": response.threads,
         "elapsed_seconds": response.elapsed_seconds,
         "sensitivity_iterations": response.sensitivity_iterations,
@@ -155,7 +174,7 @@ def _output_dict(output: pb.OutputStats) -> dict:
         "valid": output.valid,
         "errors": output.errors,
         "percentiles": {
-            percentile_key(p.percentile): p.value for p in output.percentiles
+            number_key(p.percentile): p.value for p in output.percentiles
         },
         "histogram": {
             "edges": list(output.histogram.edges),
@@ -164,6 +183,23 @@ def _output_dict(output: pb.OutputStats) -> dict:
         "sensitivity": {
             s.input: {"spearman": s.spearman} for s in output.sensitivity
         },
+        "mean_ci": [output.mean_ci_lower, output.mean_ci_upper],
+        "percentile_ci": {
+            number_key(p.percentile): [p.ci_lower, p.ci_upper]
+            for p in output.percentiles
+        },
+        "targets": {
+            number_key(t.target): {
+                "p_at_most": t.p_at_most,
+                "p_above": t.p_above,
+            }
+            for t in output.targets
+        },
+        "tail_risks": {
+            number_key(r.level): {"var": r.var, "cvar": r.cvar}
+            for r in output.tail_risks
+        },
+        "mode": output.mode if output.HasField("mode") else None,
     }
 
 
@@ -220,11 +256,6 @@ def validation_dict(reply: pb.ValidateModelResponse) -> dict:
         "threads": reply.threads,
         "estimated_seconds": reply.estimated_seconds,
     }
-
-
-def percentile_key(p: float) -> str:
-    """The key Result.to_dict() uses: "5" for 5.0, "2.5" for 2.5."""
-    return f"{p:g}"
 
 
 def finite_or_none(value):

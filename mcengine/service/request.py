@@ -11,6 +11,8 @@ import math
 import os
 from dataclasses import dataclass
 
+from mcengine.engine.simulate import check_measures
+from mcengine.engine.statistics import DEFAULT_CONFIDENCE
 from mcengine.model.errors import LimitError, ModelError, Violation
 
 DEFAULT_VALIDATE_ITERATIONS = 10_000
@@ -27,6 +29,9 @@ class RunSpec:
     percentiles: list[float] | None
     threads: int | None
     sampling: str = "mc"
+    targets: tuple[float, ...] = ()
+    risk_levels: tuple[float, ...] = ()
+    confidence: float = DEFAULT_CONFIDENCE
 
     def kwargs(self) -> dict:
         return {
@@ -35,6 +40,9 @@ class RunSpec:
             "percentiles": self.percentiles,
             "threads": self.threads,
             "sampling": self.sampling,
+            "targets": list(self.targets),
+            "risk_levels": list(self.risk_levels),
+            "confidence": self.confidence,
         }
 
 
@@ -51,9 +59,19 @@ def run_spec(request, max_iterations: int, default_threads: int | None):
                 f"unknown method {request.sampling}; known: {known}",
             )
         )
+    measures = None
+    try:
+        measures = check_measures(
+            list(request.targets),
+            list(request.risk_levels),
+            request.confidence or DEFAULT_CONFIDENCE,
+        )
+    except ModelError as error:
+        violations += error.violations
     if violations:
         raise ModelError(violations)
     check_limits(request.iterations, request.threads, max_iterations)
+    targets, risk_levels, confidence = measures
 
     return RunSpec(
         iterations=request.iterations,
@@ -61,6 +79,9 @@ def run_spec(request, max_iterations: int, default_threads: int | None):
         percentiles=list(request.percentiles) or None,
         threads=request.threads or default_threads or None,
         sampling=sampling,
+        targets=tuple(targets),
+        risk_levels=tuple(risk_levels),
+        confidence=confidence,
     )
 
 

@@ -148,3 +148,72 @@ def test_latin_hypercube_over_grpc(stub):
 
     assert reply.sampling == pb.SAMPLING_LHS
     assert abs(reply.outputs[0].mean - 0.5) <= 4 / (math.sqrt(12) * n**1.5)
+
+
+def test_risk_measures_over_grpc(stub):
+    """Targets, VaR and CVaR, intervals and the mode travel in the reply
+    and equal the in-process result for the same seed (exactly)."""
+    from mcengine.engine import simulate
+
+    document = {
+        "cells": {"k": "=RiskPoisson(4)", "x": "=RiskNormal(10, 2)"},
+        "outputs": ["k", "x"],
+    }
+    options = {"targets": [3.0, 12.0], "risk_levels": [5.0, 99.0]}
+    request = pb.SimulateRequest(
+        model_json=json.dumps(document),
+        iterations=20_000,
+        seed=SEED,
+        confidence=0.9,
+        percentiles=[50],
+        threads=1,
+        **options,
+    )
+    reply = stub.Simulate(request, timeout=60)
+    local = simulate(
+        document,
+        iterations=20_000,
+        seed=SEED,
+        confidence=0.9,
+        percentiles=[50],
+        threads=1,
+        **options,
+    )
+    k, x = reply.outputs
+
+    assert reply.confidence == 0.9
+    assert k.HasField("mode") and k.mode == local.outputs["k"].mode
+    assert not x.HasField("mode")
+    assert (x.mean_ci_lower, x.mean_ci_upper) == local.outputs["x"].mean_ci
+    assert [(t.target, t.p_at_most) for t in x.targets] == [
+        (t, p[0]) for t, p in local.outputs["x"].targets.items()
+    ]
+    assert [(r.level, r.var, r.cvar) for r in k.tail_risks] == [
+        (level, *v) for level, v in local.outputs["k"].tail_risks.items()
+    ]
+    ci = local.outputs["x"].percentile_cis[50]
+    assert (x.percentiles[0].ci_lower, x.percentiles[0].ci_upper) == ci
+
+
+def test_bad_risk_measures_are_field_violations(stub):
+    import grpc
+    from grpc_status import rpc_status
+    from google.rpc import error_details_pb2
+
+    document = {"cells": {"x": "=RiskNormal(0, 1)"}, "outputs": ["x"]}
+    request = pb.SimulateRequest(
+        model_json=json.dumps(document),
+        iterations=100,
+        risk_levels=[50, 100],
+        targets=[math.inf],
+        confidence=1.5,
+    )
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.Simulate(request, timeout=30)
+    error = raised.value
+    bad = error_details_pb2.BadRequest()
+    rpc_status.from_call(error).details[0].Unpack(bad)
+    fields = {v.field for v in bad.field_violations}
+
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert fields == {"targets[0]", "risk_levels[1]", "confidence"}
