@@ -3,7 +3,10 @@
     mcengine serve [--port 50051] [--http-port 8000] [--threads N] ...
     mcengine simulate MODEL.json [--target HOST:PORT] [--iterations N]
                      [--seed S] [--threads T] [--percentiles 5,50,95]
-                     [--sampling mc|antithetic|lhs] [--json]
+                     [--sampling mc|antithetic|lhs] [--targets T1,T2]
+                     [--risk-levels 5,95] [--confidence C]
+                     [--converge mean,p95 [--tolerance X] [--absolute]
+                      [--every K]] [--json]
     mcengine validate MODEL.json [--target HOST:PORT] [--iterations N] [--json]
 
 simulate and validate run in-process, or on a server with --target; the
@@ -135,6 +138,31 @@ def _simulate_parser(commands) -> None:
         help="of the mean's and percentiles' intervals (0.95)",
     )
     simulate.add_argument(
+        "--converge",
+        type=lambda text: [part.strip() for part in text.split(",")],
+        metavar="STATS",
+        help="stop once these are within --tolerance, e.g. mean,std,p95 "
+        "(--iterations is then the maximum)",
+    )
+    simulate.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.01,
+        help="allowed half-width of each interval: relative (0.01 = 1%%) "
+        "unless --absolute",
+    )
+    simulate.add_argument(
+        "--absolute",
+        action="store_true",
+        help="--tolerance is in the outputs' own units",
+    )
+    simulate.add_argument(
+        "--every",
+        type=_count(2),
+        default=10_000,
+        help="iterations between convergence checks (10000)",
+    )
+    simulate.add_argument(
         "--sampling",
         choices=("mc", "antithetic", "lhs"),
         default="mc",
@@ -180,6 +208,18 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError("must be below 2**64")
 
     return value
+
+
+def _convergence(args) -> dict | None:
+    if not args.converge:
+        return None
+    return {
+        "statistics": args.converge,
+        "tolerance": args.tolerance,
+        "relative": not args.absolute,
+        "confidence": args.confidence,
+        "every": args.every,
+    }
 
 
 def _numbers(text: str) -> list[float]:
@@ -240,6 +280,7 @@ def _simulate(args) -> int:
             targets=args.targets,
             risk_levels=args.risk_levels,
             confidence=args.confidence,
+            convergence=_convergence(args),
         )
     else:
         document = _simulate_here(args, _parse(args.model, text))
@@ -272,6 +313,7 @@ def _simulate_here(args, model: dict) -> dict:
         targets=args.targets or (),
         risk_levels=args.risk_levels or (),
         confidence=args.confidence,
+        convergence=_convergence(args),
     )
 
     return result.to_dict()
@@ -367,7 +409,10 @@ def _table(path: str, document: dict) -> str:
         values += [stats["percentiles"].get(k) for k in keys]
         cells = [_number(v) for v in values]
         rows.append(_row(name, cells, str(stats["errors"]), width))
-    lines = [head, "", *rows, *_risk_lines(outputs, width)]
+    lines = [head]
+    if document.get("convergence"):
+        lines.append(document["convergence"]["reason"])
+    lines += ["", *rows, *_risk_lines(outputs, width)]
     lines += ["", "Top inputs by Spearman rank correlation:"]
 
     return "\n".join(lines + _sensitivities(outputs, width))

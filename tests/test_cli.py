@@ -97,6 +97,20 @@ def test_simulate_reports_targets_and_tail_risks(capsys):
     assert "P(<=0)" in out and "CVaR95" in out
 
 
+def test_simulate_stops_when_converged(capsys):
+    """--converge with --tolerance and --every: fewer iterations than the
+    maximum, and the table's second line gives the reason."""
+    args = ["simulate", NPV, "--iterations", "1000000", "--seed", "3",
+            "--converge", "mean", "--tolerance", "0.05", "--every", "5000"]
+    status, out, _ = run(capsys, *args, "--json")
+    document = strict_json(out)
+    assert status == 0
+    assert document["convergence"]["converged"]
+    assert document["iterations"] < 1_000_000
+    status, out, _ = run(capsys, *args)
+    assert out.splitlines()[1].startswith("converged:")
+
+
 def test_simulate_json_is_standard_json_even_with_nan(capsys):
     """Undefined statistics (a constant output's Spearman) print as null."""
     status, out, _ = run(capsys, "simulate", OPTIONS, "--json", "--seed", "1")

@@ -105,6 +105,9 @@ class Result:
     outputs: dict[str, OutputStats]
     sampling: str = "mc"
     confidence: float = 0.95
+    # How a run with a convergence rule ended (convergence.Report.to_dict),
+    # None for a fixed run.
+    convergence: dict | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -116,6 +119,7 @@ class Result:
             "elapsed_seconds": self.elapsed_seconds,
             "sensitivity_iterations": self.sensitivity_iterations,
             "outputs": {n: o.to_dict() for n, o in self.outputs.items()},
+            **({"convergence": self.convergence} if self.convergence else {}),
         }
 
 

@@ -31,6 +31,10 @@ import numpy as np
 
 from mcengine import _core
 from mcengine.engine.buffers import POOL
+from mcengine.engine.convergence import Report as ConvergenceReport
+from mcengine.engine.convergence import check as convergence_check
+from mcengine.engine.convergence import converged as convergence_met
+from mcengine.engine.convergence import parse as convergence_parse
 from mcengine.engine.limits import Limits
 from mcengine.engine.result import Result
 from mcengine.engine.statistics import DEFAULT_CONFIDENCE, Measures, summarise
@@ -74,6 +78,7 @@ def simulate(
     targets=(),
     risk_levels=(),
     confidence: float = DEFAULT_CONFIDENCE,
+    convergence=None,
 ) -> Result:
     """Runs `model` for `iterations` and returns its statistics.
 
@@ -84,7 +89,9 @@ def simulate(
     values t for P(X <= t) and P(X > t); risk_levels: percent levels in
     (0, 100) for VaR and CVaR; confidence: in (0, 1), for the intervals of
     the means and percentiles (mcengine.engine.statistics has the
-    definitions).
+    definitions). convergence: None, or a convergence.Convergence (or a
+    dict of its fields) to stop as soon as the chosen statistics are
+    within its tolerance; iterations is then the maximum.
     threads: None or 0 for every core. cancel: an object with is_set()
     (threading.Event); deadline: a time.monotonic() instant. progress:
     called as progress(done, total) from this thread while the core runs.
@@ -97,24 +104,35 @@ def simulate(
     measures = Measures(
         chosen, *check_measures(targets, risk_levels, confidence)
     )
+    stop = None
+    if convergence is not None:
+        stop = convergence_parse(convergence, compiled.outputs, sampling)
     seed = _seed(seed)
     threads = _threads(threads)
     started = time.perf_counter()
     values = POOL.take((len(compiled.outputs), iterations))
+    report = None
     try:
-        inputs = _run(
-            compiled,
-            values,
-            seed,
-            threads,
-            cancel,
-            deadline,
-            progress,
-            design=(method, iterations),
-        )
+        controls = (cancel, deadline, progress)
+        if stop is None:
+            inputs = _run(
+                compiled,
+                values,
+                seed,
+                threads,
+                *controls,
+                design=(method, iterations),
+            )
+            used = values
+        else:
+            report = _run_until(
+                compiled, values, seed, threads, controls, method, stop
+            )
+            used = values[:, : report.iterations]
+            inputs = _kept_inputs(compiled, seed, threads, method, used)
         outputs = summarise(
             compiled.outputs,
-            values,
+            used,
             compiled.inputs,
             inputs,
             measures,
@@ -125,7 +143,7 @@ def simulate(
         # taken: nothing refers to the values any more.
         POOL.give(values)
     return Result(
-        iterations=iterations,
+        iterations=used.shape[1],
         seed=seed,
         threads=threads,
         elapsed_seconds=time.perf_counter() - started,
@@ -133,6 +151,62 @@ def simulate(
         outputs=outputs,
         sampling=sampling,
         confidence=measures.confidence,
+        convergence=None if report is None else report.to_dict(),
+    )
+
+
+def _run_until(compiled, values, seed, threads, controls, method, stop):
+    """Fills values batch by batch until the statistics stop asks for are
+    within its tolerance or values is full; the convergence Report."""
+    total = values.shape[1]
+    cancel, deadline, progress = controls
+    done, checks = 0, 0
+    while True:
+        size = min(stop.every, total - done)
+        batch = np.empty((values.shape[0], size))
+
+        def batch_progress(k, _n, base=done):
+            if progress is not None:
+                progress(base + k, total)
+
+        _run(
+            compiled,
+            batch,
+            seed,
+            threads,
+            cancel,
+            deadline,
+            batch_progress,
+            first_iteration=done,
+            design=(method, total),
+        )
+        values[:, done : done + size] = batch
+        done += size
+        checks += 1
+        found = convergence_check(
+            values, compiled.outputs, stop, done, threads
+        )
+        if convergence_met(found) or done == total:
+            return ConvergenceReport(
+                convergence_met(found), done, checks, found
+            )
+
+
+def _kept_inputs(compiled, seed, threads, method, used) -> np.ndarray:
+    """The inputs of the first iterations kept for sensitivity, as a fixed
+    run of used.shape[1] iterations would have kept them (the run is
+    prefix-stable, so they are those of a run of just that prefix)."""
+    kept = min(used.shape[1], SENSITIVITY_ITERATIONS)
+    scratch = np.empty((used.shape[0], kept))
+    return _run(
+        compiled,
+        scratch,
+        seed,
+        threads,
+        None,
+        None,
+        None,
+        design=(method, kept),
     )
 
 

@@ -92,10 +92,10 @@ def _describe(name, row, sensitivity, measures: Measures, threads):
     # a second selection over the valid values (which describe has moved to
     # the front) finds them.
     valid = row.size
-    ranks = _interval_ranks(asked, valid, measures.confidence)
+    ranks = interval_ranks(asked, valid, measures.confidence)
     d = _core.describe(
         row,
-        asked + levels + _rank_percentiles(ranks, valid),
+        asked + levels + rank_percentiles(ranks, valid),
         HISTOGRAM_BINS,
         threads,
         in_place=True,
@@ -103,8 +103,8 @@ def _describe(name, row, sensitivity, measures: Measures, threads):
     found = list(d["percentiles"])
     if d["valid"] != valid:
         valid = int(d["valid"])
-        ranks = _interval_ranks(asked, valid, measures.confidence)
-        extra = _rank_percentiles(ranks, valid)
+        ranks = interval_ranks(asked, valid, measures.confidence)
+        extra = rank_percentiles(ranks, valid)
         again = _core.describe(row[:valid], extra, 1, threads, in_place=True)
         found = found[: len(asked) + len(levels)] + list(again["percentiles"])
     chosen = found[: len(asked)]
@@ -136,7 +136,7 @@ def _describe(name, row, sensitivity, measures: Measures, threads):
     )
 
 
-def _interval_ranks(percentiles, n: int, confidence: float):
+def interval_ranks(percentiles, n: int, confidence: float):
     """Per percentile, the 0-based order-statistic ranks (lo, hi) of its
     interval at the confidence, or None where the sample cannot give one."""
     tail = (1 - confidence) / 2
@@ -152,7 +152,7 @@ def _interval_ranks(percentiles, n: int, confidence: float):
     return ranks
 
 
-def _rank_percentiles(ranks, n: int) -> list[float]:
+def rank_percentiles(ranks, n: int) -> list[float]:
     """The percentiles whose PERCENTILE.INC positions are exactly the ranks
     (the core snaps a position within a few ulps of a whole rank to it)."""
     return [100.0 * r / (n - 1) for pair in ranks if pair for r in pair]

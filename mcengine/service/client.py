@@ -41,6 +41,7 @@ def simulate(
     targets: list[float] | None = None,
     risk_levels: list[float] | None = None,
     confidence: float = 0.0,
+    convergence: dict | None = None,
 ) -> dict:
     """Run a simulation on the server at target ("host:port")."""
     request = pb.SimulateRequest(
@@ -55,6 +56,17 @@ def simulate(
     )
     if seed is not None:
         request.seed = seed
+    if convergence is not None:
+        request.convergence.CopyFrom(
+            pb.Convergence(
+                statistics=convergence.get("statistics", ["mean"]),
+                tolerance=convergence.get("tolerance", 0.01),
+                absolute=not convergence.get("relative", True),
+                confidence=convergence.get("confidence", 0.95),
+                every=convergence.get("every", 10_000),
+                outputs=convergence.get("outputs", []),
+            )
+        )
     reply = _call(target, "Simulate", request, timeout)
 
     return convert.response_dict(reply)

@@ -102,6 +102,18 @@ def simulate_response(result, version: str) -> pb.SimulateResponse:
         server_version=version,
         sampling=SAMPLING_NUMBERS[result.sampling],
         confidence=result.confidence,
+        convergence=_convergence(result.convergence),
+    )
+
+
+def _convergence(report: dict | None) -> pb.ConvergenceReport | None:
+    if report is None:
+        return None
+    return pb.ConvergenceReport(
+        converged=report["converged"],
+        iterations=report["iterations"],
+        checks=report["checks"],
+        reason=report["reason"],
     )
 
 
@@ -159,6 +171,23 @@ def response_dict(response: pb.SimulateResponse) -> dict:
         "elapsed_seconds": response.elapsed_seconds,
         "sensitivity_iterations": response.sensitivity_iterations,
         "outputs": {o.name: _output_dict(o) for o in response.outputs},
+        **_convergence_dict(response),
+    }
+
+
+def _convergence_dict(response: pb.SimulateResponse) -> dict:
+    """The report's summary, as the document carries it (the per-statistic
+    detail stays in process)."""
+    if not response.HasField("convergence"):
+        return {}
+    report = response.convergence
+    return {
+        "convergence": {
+            "converged": report.converged,
+            "iterations": report.iterations,
+            "checks": report.checks,
+            "reason": report.reason,
+        }
     }
 
 

@@ -32,6 +32,7 @@ class RunSpec:
     targets: tuple[float, ...] = ()
     risk_levels: tuple[float, ...] = ()
     confidence: float = DEFAULT_CONFIDENCE
+    convergence: dict | None = None
 
     def kwargs(self) -> dict:
         return {
@@ -43,6 +44,7 @@ class RunSpec:
             "targets": list(self.targets),
             "risk_levels": list(self.risk_levels),
             "confidence": self.confidence,
+            "convergence": self.convergence,
         }
 
 
@@ -82,7 +84,23 @@ def run_spec(request, max_iterations: int, default_threads: int | None):
         targets=tuple(targets),
         risk_levels=tuple(risk_levels),
         confidence=confidence,
+        convergence=_convergence(request),
     )
+
+
+def _convergence(request) -> dict | None:
+    """The engine's convergence settings of a request (checked there)."""
+    if not request.HasField("convergence"):
+        return None
+    rule = request.convergence
+    return {
+        "statistics": list(rule.statistics) or ["mean"],
+        "tolerance": rule.tolerance or 0.01,
+        "relative": not rule.absolute,
+        "confidence": rule.confidence or DEFAULT_CONFIDENCE,
+        "every": rule.every or 10_000,
+        "outputs": list(rule.outputs),
+    }
 
 
 def check_limits(iterations: int, threads: int, max_iterations: int):

@@ -217,3 +217,31 @@ def test_bad_risk_measures_are_field_violations(stub):
 
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert fields == {"targets[0]", "risk_levels[1]", "confidence"}
+
+
+def test_convergence_over_grpc(stub):
+    """A Convergence rule stops the run early and the reply says so; an
+    impossible rule runs to the maximum and names what is outside."""
+    path = EXAMPLES / "r1_margin.json"
+    rule = pb.Convergence(statistics=["mean"], tolerance=0.01, every=5_000)
+    reply = simulate_file(
+        stub, path, iterations=1_000_000, seed=SEED, convergence=rule
+    )
+    assert reply.convergence.converged
+    assert reply.iterations == reply.convergence.iterations < 1_000_000
+    assert reply.convergence.checks == reply.iterations // 5_000
+
+    strict = pb.Convergence(statistics=["p99"], tolerance=1e-9, every=5_000)
+    reply = simulate_file(
+        stub, path, iterations=10_000, seed=SEED, convergence=strict
+    )
+    assert not reply.convergence.converged
+    assert "margin.p99" in reply.convergence.reason
+    assert reply.iterations == 10_000
+
+
+def test_plain_runs_carry_no_convergence_report(stub):
+    reply = simulate_file(
+        stub, EXAMPLES / "r1_margin.json", iterations=1_000, seed=SEED
+    )
+    assert not reply.HasField("convergence")
