@@ -130,6 +130,39 @@ py::array_t<double> spearman(const py::array& inputs, const py::array& output,
   return result;
 }
 
+py::dict sensitivity(const py::array& inputs, const py::array& outputs,
+                     std::int64_t threads, std::int64_t bins) {
+  check_float64(inputs, "inputs", 2);
+  check_float64(outputs, "outputs", 2);
+  if (outputs.shape(1) != inputs.shape(1)) {
+    throw py::value_error("outputs and inputs must have the same iterations");
+  }
+  if (bins < 1 || bins > 1000) throw py::value_error("bins must be in [1, 1000]");
+  std::int32_t nthreads = checked_threads(threads);
+  Doubles x = Doubles::ensure(inputs), y = Doubles::ensure(outputs);
+  if (!x || !y) throw py::error_already_set();
+  auto k = static_cast<std::size_t>(x.shape(0)),
+       m = static_cast<std::size_t>(x.shape(1));
+  auto o = static_cast<std::size_t>(y.shape(0));
+  auto b = static_cast<std::size_t>(bins);
+  mc::stats::Sensitivity r;
+  {
+    py::gil_scoped_release release;
+    r = mc::stats::sensitivity(x.data(), k, m, y.data(), o, nthreads, b);
+  }
+  auto array = [](const std::vector<double>& v, std::vector<py::ssize_t> shape) {
+    py::array_t<double> a(static_cast<py::ssize_t>(v.size()), v.data());
+    a.resize(shape);
+    return a;
+  };
+  auto sk = static_cast<py::ssize_t>(k), so = static_cast<py::ssize_t>(o);
+  py::dict d;
+  d["rho"] = array(r.rho, {so, sk});
+  d["inputs"] = array(r.inputs, {sk, sk});
+  d["bin_means"] = array(r.bin_means, {so, sk, static_cast<py::ssize_t>(b)});
+  return d;
+}
+
 py::dict threshold_stats(const py::array& values, const std::vector<double>& cuts,
                          std::int64_t threads) {
   check_float64(values, "values", 1);
@@ -194,6 +227,11 @@ void register_stats(py::module_& m) {
         "counts of an equal-width histogram. Bit-identical for any threads.\n"
         "in_place=False leaves values untouched (copying only when it must);\n"
         "in_place=True may reorder them instead (writable C-contiguous array).");
+  m.def("sensitivity", &sensitivity, py::arg("inputs"), py::arg("outputs"),
+        py::arg("threads") = 0, py::arg("bins") = 10,
+        "spearman() of inputs (k, m) with outputs (o, m), and also: inputs,\n"
+        "the inputs' rank correlations (k, k); bin_means, each output's mean\n"
+        "within `bins` equal-count bins of each input (o, k, bins).");
   m.def("threshold_stats", &threshold_stats, py::arg("values"), py::arg("thresholds"),
         py::arg("threads") = 0,
         "Per threshold t, over the finite values: below (count < t), at_most\n"

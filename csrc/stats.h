@@ -66,6 +66,18 @@ std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
                              const double* outputs, std::size_t o,
                              std::int32_t threads);
 
+// spearman(), and with bins > 0 also what a tornado and a spider chart and a
+// rank regression need: rho (o x k, as spearman()), inputs (k x k, the
+// inputs' rank correlations with one another, 1 on the diagonal of a
+// non-constant input) and bin_means (o x k x bins: the output's mean within
+// each of `bins` equal-count bins of the input, by the input's ranks).
+struct Sensitivity {
+  std::vector<double> rho, inputs, bin_means;
+};
+Sensitivity sensitivity(const double* inputs, std::size_t k, std::size_t m,
+                        const double* outputs, std::size_t o, std::int32_t threads,
+                        std::size_t bins);
+
 // Per threshold t, over the finite values: how many are below t and how many
 // at most t, and the sums of those below and of those above it (the tail
 // means behind CVaR). Bit-identical for any thread count.

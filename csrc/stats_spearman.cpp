@@ -206,38 +206,129 @@ void rank_input(const double* row, std::size_t m, std::vector<double>& ranks,
   centred_ranks(row, m, ranks.data(), s);
 }
 
+// The mean of y within each of `bins` equal-count bins of an input, from its
+// doubled centred ranks rx over n values (0-based position (r + n - 1) / 2;
+// tied values share their midrank's bin); NaN for an empty bin.
+template <typename Y>
+void bin_means(const double* rx, std::size_t n, const Y& y, std::size_t bins,
+               double* out) {
+  std::vector<double> sum(bins, 0.0), count(bins, 0.0);
+  auto scale = static_cast<double>(bins) / static_cast<double>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    double position = (rx[i] + static_cast<double>(n) - 1.0) * 0.5;
+    auto b = std::min(bins - 1, static_cast<std::size_t>(position * scale));
+    sum[b] += y(i);
+    count[b] += 1.0;
+  }
+  for (std::size_t b = 0; b < bins; ++b)
+    out[b] = count[b] > 0 ? sum[b] / count[b] : kNaN;
+}
+
+// Spearman of two input rows over the iterations where both are finite.
+double pair_correlation(const double* a, const double* b, std::size_t m, Scratch& s) {
+  s.x.clear();
+  s.y.clear();
+  for (std::size_t i = 0; i < m; ++i) {
+    if (!finite(a[i]) || !finite(b[i])) continue;
+    s.x.push_back(a[i]);
+    s.y.push_back(b[i]);
+  }
+  std::size_t n = s.x.size();
+  s.rx.resize(n);
+  s.ry.resize(n);
+  centred_ranks(s.x.data(), n, s.rx.data(), s);
+  centred_ranks(s.y.data(), n, s.ry.data(), s);
+  return centred_correlation(s.rx.data(), s.ry.data(), n);
+}
+
+struct Ranking {
+  std::vector<Ranked> outs;
+  std::vector<std::vector<double>> in_ranks;
+  std::vector<Scratch> scratch;
+};
+
+// Outputs and input rows ranked together, one row per item.
+Ranking rank_all(const double* inputs, std::size_t k, std::size_t m,
+                 const double* outputs, std::size_t o, std::int32_t threads) {
+  if (m > std::numeric_limits<std::uint32_t>::max()) {
+    throw std::invalid_argument("spearman: more than 2^32 - 1 iterations");
+  }
+  Ranking r{std::vector<Ranked>(o), std::vector<std::vector<double>>(k), {}};
+  std::size_t workers = detail::worker_count(o + k, threads);
+  r.scratch.resize(workers);
+  detail::parallel_for(o + k, workers, [&](std::size_t c, std::size_t w) {
+    if (c < o) {
+      rank_output(outputs + c * m, m, r.outs[c], r.scratch[w]);
+    } else {
+      rank_input(inputs + (c - o) * m, m, r.in_ranks[c - o], r.scratch[w]);
+    }
+  });
+  return r;
+}
+
+// One (output, input) pair: its correlation, and its bin means when bins > 0.
+double pair_sensitivity(const double* input, std::size_t m, const Ranked& out,
+                        const std::vector<double>& input_ranks, Scratch& s,
+                        std::size_t bins, double* means) {
+  if (out.count == m && !input_ranks.empty()) {
+    if (bins)
+      bin_means(
+          input_ranks.data(), m, [&](std::size_t i) { return out.output[i]; }, bins,
+          means);
+    return centred_correlation(input_ranks.data(), out.ranks.data(), m);
+  }
+  double rho = row_correlation(input, out, s);
+  if (!bins) return rho;
+  // row_correlation left the input's ranks in s.rx: over the output's finite
+  // rows when the input has no errors there, else over the shared ones,
+  // whose output values it left in s.y.
+  std::size_t n = out.count, kept = 0;
+  for (std::size_t i = 0; i < n; ++i) kept += finite(input[out.row(i)]);
+  if (kept == n) {
+    bin_means(s.rx.data(), n, [&](std::size_t i) { return out.value(i); }, bins, means);
+  } else {
+    bin_means(s.rx.data(), kept, [&](std::size_t i) { return s.y[i]; }, bins, means);
+  }
+  return rho;
+}
+
 }  // namespace
 
 std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
                              const double* outputs, std::size_t o,
                              std::int32_t threads) {
-  if (m > std::numeric_limits<std::uint32_t>::max()) {
-    throw std::invalid_argument("spearman: more than 2^32 - 1 iterations");
-  }
-  // Outputs and input rows are ranked together, one row per item.
-  std::vector<Ranked> outs(o);
-  std::vector<std::vector<double>> in_ranks(k);
-  std::size_t workers = detail::worker_count(o + k, threads);
-  std::vector<Scratch> scratch(workers);
-  detail::parallel_for(o + k, workers, [&](std::size_t c, std::size_t w) {
-    if (c < o) {
-      rank_output(outputs + c * m, m, outs[c], scratch[w]);
-    } else {
-      rank_input(inputs + (c - o) * m, m, in_ranks[c - o], scratch[w]);
-    }
-  });
-  std::vector<double> result(o * k, kNaN);
+  return sensitivity(inputs, k, m, outputs, o, threads, 0).rho;
+}
+
+Sensitivity sensitivity(const double* inputs, std::size_t k, std::size_t m,
+                        const double* outputs, std::size_t o, std::int32_t threads,
+                        std::size_t bins) {
+  Ranking r = rank_all(inputs, k, m, outputs, o, threads);
+  Sensitivity result;
+  result.rho.assign(o * k, kNaN);
+  result.bin_means.assign(o * k * bins, kNaN);
   // Pairs may be more than rows: the scratch must serve either pass's workers.
-  scratch.resize(std::max(workers, detail::worker_count(o * k, threads)));
+  std::size_t pairs = o * k + (bins ? k * k : 0);
+  r.scratch.resize(std::max(r.scratch.size(), detail::worker_count(pairs, threads)));
+  if (bins) result.inputs.assign(k * k, kNaN);
   detail::parallel_for(
-      o * k, detail::worker_count(o * k, threads), [&](std::size_t c, std::size_t w) {
-        std::size_t j = c / k, r = c % k;
-        const Ranked& out = outs[j];
-        if (out.count == m && !in_ranks[r].empty()) {
-          result[c] = centred_correlation(in_ranks[r].data(), out.ranks.data(), m);
-        } else {
-          result[c] = row_correlation(inputs + r * m, out, scratch[w]);
+      pairs, detail::worker_count(pairs, threads), [&](std::size_t c, std::size_t w) {
+        if (c < o * k) {
+          std::size_t j = c / k, i = c % k;
+          double* means = bins ? result.bin_means.data() + c * bins : nullptr;
+          result.rho[c] = pair_sensitivity(inputs + i * m, m, r.outs[j], r.in_ranks[i],
+                                           r.scratch[w], bins, means);
+          return;
         }
+        std::size_t a = (c - o * k) / k, b = (c - o * k) % k;
+        if (a > b) return;  // the lower triangle mirrors the upper
+        double rho;
+        if (!r.in_ranks[a].empty() && !r.in_ranks[b].empty()) {
+          rho = centred_correlation(r.in_ranks[a].data(), r.in_ranks[b].data(), m);
+        } else {
+          rho = pair_correlation(inputs + a * m, inputs + b * m, m, r.scratch[w]);
+        }
+        result.inputs[a * k + b] = result.inputs[b * k + a] = rho;
       });
   return result;
 }

@@ -66,7 +66,11 @@ def test_simulate_json_has_the_documented_shape(capsys):
     assert list(npv["percentiles"]) == ["5", "50", "95"]
     assert npv["errors"] == 0
     assert set(npv["sensitivity"]) == {"year1", "year2", "year3", "year4"}
-    assert all(set(s) == {"spearman"} for s in npv["sensitivity"].values())
+    assert all(
+        set(s)
+        == {"spearman", "connected", "srrc", "contribution", "bin_means"}
+        for s in npv["sensitivity"].values()
+    )
 
 
 @pytest.mark.parametrize("method", ["antithetic", "lhs"])
@@ -100,8 +104,20 @@ def test_simulate_reports_targets_and_tail_risks(capsys):
 def test_simulate_stops_when_converged(capsys):
     """--converge with --tolerance and --every: fewer iterations than the
     maximum, and the table's second line gives the reason."""
-    args = ["simulate", NPV, "--iterations", "1000000", "--seed", "3",
-            "--converge", "mean", "--tolerance", "0.05", "--every", "5000"]
+    args = [
+        "simulate",
+        NPV,
+        "--iterations",
+        "1000000",
+        "--seed",
+        "3",
+        "--converge",
+        "mean",
+        "--tolerance",
+        "0.05",
+        "--every",
+        "5000",
+    ]
     status, out, _ = run(capsys, *args, "--json")
     document = strict_json(out)
     assert status == 0

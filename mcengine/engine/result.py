@@ -54,6 +54,33 @@ class OutputStats:
     # The most frequent value of an output with few distinct values
     # (statistics.MODE_DISTINCT), else None.
     mode: float | None = None
+    # Inputs with no path to this output (their Spearman is NaN).
+    disconnected: list[str] = field(default_factory=list)
+    # Per connected input: standardised rank regression coefficient,
+    # contribution to variance, and the output's mean in each of 10
+    # equal-count bins of the input; r_squared of the rank regression.
+    srrc: dict[str, float] = field(default_factory=dict)
+    contribution: dict[str, float] = field(default_factory=dict)
+    bin_means: dict[str, list[float]] = field(default_factory=dict)
+    r_squared: float = math.nan
+
+    def _driver(self, name: str) -> dict:
+        """One input's sensitivity entry: null numbers when disconnected."""
+        if name in self.disconnected:
+            return {
+                "spearman": None,
+                "connected": False,
+                "srrc": None,
+                "contribution": None,
+                "bin_means": None,
+            }
+        return {
+            "spearman": self.sensitivity[name],
+            "connected": True,
+            "srrc": self.srrc.get(name, math.nan),
+            "contribution": self.contribution.get(name, math.nan),
+            "bin_means": self.bin_means.get(name, []),
+        }
 
     def to_dict(self) -> dict:
         return {
@@ -74,8 +101,9 @@ class OutputStats:
                 "counts": list(self.histogram.counts),
             },
             "sensitivity": {
-                name: {"spearman": r} for name, r in self.sensitivity.items()
+                name: self._driver(name) for name in self.sensitivity
             },
+            "sensitivity_r_squared": self.r_squared,
             "mean_ci": list(self.mean_ci),
             "percentile_ci": {
                 number_key(p): list(ci)

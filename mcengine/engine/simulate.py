@@ -137,6 +137,7 @@ def simulate(
             inputs,
             measures,
             threads,
+            compiled.connections,
         )
     finally:
         # The run has ended (its threads are joined) and the statistics are

@@ -22,13 +22,22 @@ The risk measures, all over the valid values (n of them):
   sample is too small for that confidence, and at percentiles 0 and 100;
 - the mode of an output with at most MODE_DISTINCT distinct values (the
   smallest of tied values), None for the others.
+
+The sensitivity of an output to its inputs, over the kept prefix: Spearman
+rank correlations; standardised rank regression coefficients (SRRC) from
+regressing the output's ranks on the ranks of every input connected to it,
+with the regression's R squared; each input's contribution to variance,
+its SRRC squared over the sum of them (the share of the explained
+variance, exact for independent inputs); and the output's mean in each of
+BINS equal-count bins of the input (the data of a spider chart). An input
+with no path to the output is reported as disconnected instead.
 """
 
 from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -36,6 +45,7 @@ from mcengine import _core
 from mcengine.engine.result import Histogram, OutputStats
 
 HISTOGRAM_BINS = 50
+BINS = 10  # equal-count bins of each input for the output's means
 MODE_DISTINCT = 1_000
 DEFAULT_CONFIDENCE = 0.95
 _KINDS = _core.dist_kinds()
@@ -58,29 +68,96 @@ def summarise(
     inputs: np.ndarray,
     measures: Measures,
     threads: int,
+    connections=(),
 ) -> dict[str, OutputStats]:
-    """Statistics of each row of `values`; rows are reordered in place."""
+    """Statistics of each row of `values`; rows are reordered in place.
+    connections[o][j]: whether output o depends on input j (all do when
+    not given)."""
     workers = max(1, min(threads, len(names)))
     inner = max(1, threads // len(names)) if names else 1
-    rho = _sensitivities(values, inputs, threads)
+    found = _sensitivities(values, inputs, threads)
 
     def one(i: int) -> OutputStats:
-        sensitivity = dict(zip(input_names, (float(r) for r in rho[i])))
-        return _describe(names[i], values[i], sensitivity, measures, inner)
+        linked = connections[i] if connections else [True] * len(input_names)
+        drivers = _drivers(input_names, linked, found, i)
+        stats = _describe(
+            names[i], values[i], drivers["spearman"], measures, inner
+        )
+        return replace(
+            stats, **{k: v for k, v in drivers.items() if k != "spearman"}
+        )
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         stats = list(pool.map(one, range(len(names))))
     return {s.name: s for s in stats}
 
 
-def _sensitivities(values, inputs, threads) -> np.ndarray:
-    """Spearman of every input with every output over the kept prefix
-    (outputs x inputs); each input is ranked once for all outputs."""
-    kept = inputs.shape[1]
-    if not inputs.shape[0] or not kept:
-        return np.zeros((values.shape[0], 0))
+def _sensitivities(values, inputs, threads) -> dict:
+    """Over the kept prefix: Spearman of every input with every output, the
+    inputs' rank correlations with one another, and each output's mean in
+    BINS equal-count bins of each input; each input ranked once."""
+    kept, k, o = inputs.shape[1], inputs.shape[0], values.shape[0]
+    if not k or not kept:
+        empty = np.zeros((o, 0))
+        return {
+            "rho": empty,
+            "inputs": np.zeros((0, 0)),
+            "bin_means": np.zeros((o, 0, BINS)),
+        }
     prefixes = np.ascontiguousarray(values[:, :kept])
-    return _core.spearman(inputs, prefixes, threads)
+    return _core.sensitivity(inputs, prefixes, threads, BINS)
+
+
+def _drivers(input_names, linked, found, o: int) -> dict:
+    """Spearman, standardised rank regression coefficients (SRRC), their
+    R squared, contributions to variance and bin means of one output; the
+    disconnected inputs left out of each (their Spearman NaN)."""
+    rho = found["rho"][o]
+    on = [j for j, link in enumerate(linked) if link]
+    spearman = {
+        name: float(rho[j]) if linked[j] else math.nan
+        for j, name in enumerate(input_names)
+    }
+    srrc, r_squared = _rank_regression(found["inputs"], rho, on)
+    total = sum(b * b for b in srrc if math.isfinite(b))
+    return {
+        "spearman": spearman,
+        "disconnected": [
+            n for n, link in zip(input_names, linked) if not link
+        ],
+        "srrc": {input_names[j]: b for j, b in zip(on, srrc)},
+        "contribution": {
+            input_names[j]: b * b / total if total > 0 else math.nan
+            for j, b in zip(on, srrc)
+        },
+        "r_squared": r_squared,
+        "bin_means": {
+            input_names[j]: [float(v) for v in found["bin_means"][o, j]]
+            for j in on
+        },
+    }
+
+
+def _rank_regression(corr, rho, on: list[int]) -> tuple[list[float], float]:
+    """The standardised coefficients b of the output's ranks regressed on the
+    connected inputs' ranks, b = R^-1 r (R the inputs' rank correlations, r
+    their Spearman with the output), and R^2 = r . b. Inputs whose ranks
+    are constant (NaN correlations) get NaN and are left out; a singular R
+    (an input a function of others) is solved by least squares."""
+    usable = [
+        j
+        for j in on
+        if math.isfinite(rho[j])
+        and all(math.isfinite(corr[j, i]) for i in on if math.isfinite(rho[i]))
+    ]
+    coefficients = dict.fromkeys(on, math.nan)
+    if not usable:
+        return [math.nan] * len(on), math.nan
+    matrix = corr[np.ix_(usable, usable)]
+    target = rho[usable]
+    b = np.linalg.lstsq(matrix, target, rcond=None)[0]
+    coefficients.update(zip(usable, (float(v) for v in b)))
+    return [coefficients[j] for j in on], float(target @ b)
 
 
 def _describe(name, row, sensitivity, measures: Measures, threads):

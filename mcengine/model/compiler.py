@@ -49,6 +49,10 @@ class CompiledModel:
     cell_count: int
     instruction_count: int
     program: object  # mcengine._core.Program
+    # connections[o][j]: whether output o depends on input j at all (through
+    # its value or a parameter); an input with no path to an output is
+    # reported as disconnected from it.
+    connections: tuple[tuple[bool, ...], ...] = ()
 
     def estimate_seconds(self, iterations: int, threads: int = 1) -> float:
         """A rough run time for `iterations` on `threads` cores."""
@@ -250,6 +254,24 @@ class _Emitter:
             cell_count=len(self.spec.cells),
             instruction_count=allocation.n_body,
             program=allocation.program,
+            connections=self.connections(outputs),
+        )
+
+    def connections(self, outputs: list[int]) -> tuple[tuple[bool, ...], ...]:
+        """Per output register, whether it depends on each input: the
+        inputs behind every register, as bits, row by row."""
+        behind: dict[int, int] = {}
+        for row, reads in zip(self.builder.rows, self.builder.reads):
+            bits = 0
+            for _, reg in reads:
+                bits |= behind.get(reg, 0)
+            if row[0] == OPCODES["SAMPLE"]:
+                bits |= 1 << row[3]
+            behind[row[1]] = bits
+        count = len(self.input_names)
+        return tuple(
+            tuple(bool(behind.get(reg, 0) >> j & 1) for j in range(count))
+            for reg in outputs
         )
 
     def varying_rows(self) -> list[bool]:

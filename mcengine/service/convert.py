@@ -154,9 +154,17 @@ def _output(stats) -> pb.OutputStats:
             counts=list(stats.histogram.counts),
         ),
         sensitivity=[
-            pb.Sensitivity(input=name, spearman=r)
+            pb.Sensitivity(
+                input=name,
+                spearman=r,
+                disconnected=name in stats.disconnected,
+                srrc=stats.srrc.get(name, math.nan),
+                contribution=stats.contribution.get(name, math.nan),
+                bin_means=stats.bin_means.get(name, []),
+            )
             for name, r in stats.sensitivity.items()
         ],
+        sensitivity_r_squared=stats.r_squared,
     )
 
 
@@ -209,9 +217,8 @@ def _output_dict(output: pb.OutputStats) -> dict:
             "edges": list(output.histogram.edges),
             "counts": list(output.histogram.counts),
         },
-        "sensitivity": {
-            s.input: {"spearman": s.spearman} for s in output.sensitivity
-        },
+        "sensitivity": {s.input: _driver(s) for s in output.sensitivity},
+        "sensitivity_r_squared": output.sensitivity_r_squared,
         "mean_ci": [output.mean_ci_lower, output.mean_ci_upper],
         "percentile_ci": {
             number_key(p.percentile): [p.ci_lower, p.ci_upper]
@@ -229,6 +236,25 @@ def _output_dict(output: pb.OutputStats) -> dict:
             for r in output.tail_risks
         },
         "mode": output.mode if output.HasField("mode") else None,
+    }
+
+
+def _driver(s: pb.Sensitivity) -> dict:
+    """The entry OutputStats.to_dict() gives an input."""
+    if s.disconnected:
+        return {
+            "spearman": None,
+            "connected": False,
+            "srrc": None,
+            "contribution": None,
+            "bin_means": None,
+        }
+    return {
+        "spearman": s.spearman,
+        "connected": True,
+        "srrc": s.srrc,
+        "contribution": s.contribution,
+        "bin_means": list(s.bin_means),
     }
 
 
