@@ -65,22 +65,14 @@ class OutputStats:
     r_squared: float = math.nan
 
     def _driver(self, name: str) -> dict:
-        """One input's sensitivity entry: null numbers when disconnected."""
         if name in self.disconnected:
-            return {
-                "spearman": None,
-                "connected": False,
-                "srrc": None,
-                "contribution": None,
-                "bin_means": None,
-            }
-        return {
-            "spearman": self.sensitivity[name],
-            "connected": True,
-            "srrc": self.srrc.get(name, math.nan),
-            "contribution": self.contribution.get(name, math.nan),
-            "bin_means": self.bin_means.get(name, []),
-        }
+            return driver_entry(None)
+        return driver_entry(
+            self.sensitivity[name],
+            self.srrc.get(name, math.nan),
+            self.contribution.get(name, math.nan),
+            self.bin_means.get(name, []),
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -149,6 +141,19 @@ class Result:
             "outputs": {n: o.to_dict() for n, o in self.outputs.items()},
             **({"convergence": self.convergence} if self.convergence else {}),
         }
+
+
+def driver_entry(spearman, srrc=None, contribution=None, bin_means=None):
+    """One input's sensitivity entry in to_dict(); spearman None for an
+    input disconnected from the output, whose other numbers are then null."""
+    connected = spearman is not None
+    return {
+        "spearman": spearman,
+        "connected": connected,
+        "srrc": srrc if connected else None,
+        "contribution": contribution if connected else None,
+        "bin_means": list(bin_means) if connected else None,
+    }
 
 
 def number_key(p: float) -> str:

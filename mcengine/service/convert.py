@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 
-from mcengine.engine.result import number_key
+from mcengine.engine.result import driver_entry, number_key
 from mcengine.model.errors import ModelError, Violation
 from mcengine.service.request import SAMPLING_NAMES
 from mcengine.v1 import simulator_pb2 as pb
@@ -242,20 +242,8 @@ def _output_dict(output: pb.OutputStats) -> dict:
 def _driver(s: pb.Sensitivity) -> dict:
     """The entry OutputStats.to_dict() gives an input."""
     if s.disconnected:
-        return {
-            "spearman": None,
-            "connected": False,
-            "srrc": None,
-            "contribution": None,
-            "bin_means": None,
-        }
-    return {
-        "spearman": s.spearman,
-        "connected": True,
-        "srrc": s.srrc,
-        "contribution": s.contribution,
-        "bin_means": list(s.bin_means),
-    }
+        return driver_entry(None)
+    return driver_entry(s.spearman, s.srrc, s.contribution, s.bin_means)
 
 
 def validation_document(compiled, violations, iterations, threads) -> dict:
