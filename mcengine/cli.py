@@ -399,6 +399,19 @@ def _table(path: str, document: dict) -> str:
         f"{document['seed']}, {document['threads']} threads, "
         f"{document['elapsed_seconds']:.3f} s"
     )
+    simulations = document.get("simulations") or [document]
+    lines = [head]
+    for k, sim in enumerate(simulations, start=1):
+        if len(simulations) > 1:
+            lines += ["", f"Simulation {k} of {len(simulations)} "
+                      f"(RiskSimtable value {k}), {sim['iterations']:,} "
+                      "iterations"]  # fmt: skip
+        lines += _simulation_lines(sim)
+    return "\n".join(lines)
+
+
+def _simulation_lines(document: dict) -> list[str]:
+    """One simulation's table, risk measures and top inputs."""
     outputs = document["outputs"]
     width = max([len("output"), *map(len, outputs)])
     keys = _percentile_keys(outputs)
@@ -409,13 +422,12 @@ def _table(path: str, document: dict) -> str:
         values += [stats["percentiles"].get(k) for k in keys]
         cells = [_number(v) for v in values]
         rows.append(_row(name, cells, str(stats["errors"]), width))
-    lines = [head]
+    lines = []
     if document.get("convergence"):
         lines.append(document["convergence"]["reason"])
     lines += ["", *rows, *_risk_lines(outputs, width)]
     lines += ["", "Top inputs by Spearman rank correlation:"]
-
-    return "\n".join(lines + _sensitivities(outputs, width))
+    return lines + _sensitivities(outputs, width)
 
 
 def _risk_lines(outputs: dict, width: int) -> list[str]:

@@ -127,6 +127,22 @@ def test_simulate_stops_when_converged(capsys):
     assert out.splitlines()[1].startswith("converged:")
 
 
+def test_simulate_prints_each_simtable_simulation(capsys, tmp_path):
+    path = tmp_path / "table.json"
+    path.write_text(json.dumps({
+        "cells": {"rate": "=RiskSimtable({0.05, 0.1})",
+                  "cash": "=RiskNormal(100, 10)",
+                  "value": "=cash / (1 + rate)"},
+        "outputs": ["value"],
+    }))  # fmt: skip
+    status, out, _ = run(capsys, "simulate", path, "--iterations", "2000")
+    assert status == 0
+    assert "Simulation 1 of 2" in out and "Simulation 2 of 2" in out
+    status, out, _ = run(capsys, "simulate", path, "--iterations", "2000",
+                         "--json")  # fmt: skip
+    assert len(strict_json(out)["simulations"]) == 2
+
+
 def test_simulate_json_is_standard_json_even_with_nan(capsys):
     """Undefined statistics (a constant output's Spearman) print as null."""
     status, out, _ = run(capsys, "simulate", OPTIONS, "--json", "--seed", "1")

@@ -128,6 +128,9 @@ class Result:
     # How a run with a convergence rule ended (convergence.Report.to_dict),
     # None for a fixed run.
     convergence: dict | None = None
+    # A model with RiskSimtable: one Result per simulation, in order (this
+    # Result's own statistics are those of the first); empty otherwise.
+    simulations: list[Result] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -140,7 +143,20 @@ class Result:
             "sensitivity_iterations": self.sensitivity_iterations,
             "outputs": {n: o.to_dict() for n, o in self.outputs.items()},
             **({"convergence": self.convergence} if self.convergence else {}),
+            **(
+                {"simulations": [_simulation(r) for r in self.simulations]}
+                if self.simulations
+                else {}
+            ),
         }
+
+
+def _simulation(result: Result) -> dict:
+    """One RiskSimtable simulation in to_dict(): what differs between
+    simulations."""
+    d = result.to_dict()
+    keep = ("iterations", "elapsed_seconds", "outputs", "convergence")
+    return {k: d[k] for k in keep if k in d}
 
 
 def driver_entry(spearman, srrc=None, contribution=None, bin_means=None):

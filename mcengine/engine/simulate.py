@@ -26,6 +26,7 @@ import math
 import os
 import secrets
 import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -109,24 +110,69 @@ def simulate(
         stop = convergence_parse(convergence, compiled.outputs, sampling)
     seed = _seed(seed)
     threads = _threads(threads)
+    run = _Settings(
+        iterations,
+        seed,
+        threads,
+        (cancel, deadline, progress),
+        method,
+        sampling,
+        stop,
+        measures,
+    )
+    first = _simulate_one(compiled, run)
+    if compiled.simulations == 1:
+        return first
+    others = [
+        _simulate_one(compiled.for_simulation(k), run)
+        for k in range(1, compiled.simulations)
+    ]
+    everything = [first, *others]
+    elapsed = sum(r.elapsed_seconds for r in everything)
+    return replace(first, simulations=everything, elapsed_seconds=elapsed)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """One simulate() call's settings, shared by its RiskSimtable
+    simulations (the same seed: common random numbers)."""
+
+    iterations: int
+    seed: int
+    threads: int
+    controls: tuple
+    method: int
+    sampling: str
+    stop: object
+    measures: Measures
+
+
+def _simulate_one(compiled, run: _Settings) -> Result:
+    """One simulation of a compiled model."""
+    seed, threads, method = run.seed, run.threads, run.method
     started = time.perf_counter()
-    values = POOL.take((len(compiled.outputs), iterations))
+    values = POOL.take((len(compiled.outputs), run.iterations))
     report = None
     try:
-        controls = (cancel, deadline, progress)
-        if stop is None:
+        if run.stop is None:
             inputs = _run(
                 compiled,
                 values,
                 seed,
                 threads,
-                *controls,
-                design=(method, iterations),
+                *run.controls,
+                design=(method, run.iterations),
             )
             used = values
         else:
             report = _run_until(
-                compiled, values, seed, threads, controls, method, stop
+                compiled,
+                values,
+                seed,
+                threads,
+                run.controls,
+                method,
+                run.stop,
             )
             used = values[:, : report.iterations]
             inputs = _kept_inputs(compiled, seed, threads, method, used)
@@ -135,7 +181,7 @@ def simulate(
             used,
             compiled.inputs,
             inputs,
-            measures,
+            run.measures,
             threads,
             compiled.connections,
         )
@@ -150,8 +196,8 @@ def simulate(
         elapsed_seconds=time.perf_counter() - started,
         sensitivity_iterations=inputs.shape[1],
         outputs=outputs,
-        sampling=sampling,
-        confidence=measures.confidence,
+        sampling=run.sampling,
+        confidence=run.measures.confidence,
         convergence=None if report is None else report.to_dict(),
     )
 

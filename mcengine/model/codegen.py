@@ -52,9 +52,12 @@ _COMPARE = {
 _ARITHMETIC = {"+": "ADD", "-": "SUB", "*": "MUL", "/": "DIV", "^": "POW"}
 
 
+SIMTABLE = "RISKSIMTABLE"
+
+
 def known_names() -> list[str]:
     """Function and distribution names, for "did you mean" hints."""
-    names = supported_functions()
+    names = supported_functions() + ["RiskSimtable"]
     return names + sorted(spec.name for spec in DISTRIBUTIONS.values())
 
 
@@ -72,11 +75,17 @@ def closest(name: str) -> str:
 class CellCompiler:
     """Compiles the formulas of one model into a ProgramBuilder."""
 
-    def __init__(self, builder: ProgramBuilder, streams: dict):
+    def __init__(
+        self, builder: ProgramBuilder, streams: dict, simulation: int = 0
+    ):
         self.b = builder
         self.streams = streams  # (cell key, pos) -> stream number
         self.values: dict[str, Value] = {}  # cell key -> its value
         self.cell = ""
+        # RiskSimtable: which value each takes (the simulation, from 0),
+        # and the length of each list met, by cell.
+        self.simulation = simulation
+        self.simtables: list[tuple[str, int]] = []
 
     def compile_cell(self, name: str, tree: ast.Node) -> Value:
         self.cell = name
@@ -196,6 +205,8 @@ class CellCompiler:
     def visit_Call(self, node: ast.Call) -> Value:
         name = node.key
         try:
+            if name == SIMTABLE:
+                return self.simtable(node)
             if name in DISTRIBUTIONS:
                 return self.distribution(node, DISTRIBUTIONS[name])
             if name in SIMPLE:
@@ -210,6 +221,23 @@ class CellCompiler:
         raise CellError(
             node.pos, f"unknown function '{node.name}'" + closest(node.name)
         )
+
+    def simtable(self, node: ast.Call) -> Value:
+        """RiskSimtable({v1, v2, ...}): v_k in simulation k (from 1)."""
+        self.check_count(len(node.args), 1, 1)
+        arg = node.args[0]
+        values = (
+            [literal_number(e) for e in arg.elements()]
+            if isinstance(arg, ast.Array)
+            else [None]
+        )
+        if None in values or not values:
+            raise CallError(
+                "takes an array constant of numbers, one per simulation, "
+                "such as {0.05, 0.1, 0.15}"
+            )
+        self.simtables.append((self.cell, len(values)))
+        return self.b.constant(values[min(self.simulation, len(values) - 1)])
 
     def check_count(self, n: int, low: int, high: int) -> None:
         if low <= n <= high:

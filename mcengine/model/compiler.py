@@ -53,6 +53,19 @@ class CompiledModel:
     # its value or a parameter); an input with no path to an output is
     # reported as disconnected from it.
     connections: tuple[tuple[bool, ...], ...] = ()
+    # RiskSimtable: how many simulations the model asks for (1 without
+    # one), which of them this is (from 0), and the checked model to
+    # compile the others from.
+    simulations: int = 1
+    simulation: int = 0
+    spec: object = None
+
+    def for_simulation(self, simulation: int) -> CompiledModel:
+        """The same model compiled for another simulation of its
+        RiskSimtables (itself for its own)."""
+        if simulation == self.simulation:
+            return self
+        return _compile_spec(self.spec, simulation)
 
     def estimate_seconds(self, iterations: int, threads: int = 1) -> float:
         """A rough run time for `iterations` on `threads` cores."""
@@ -80,11 +93,15 @@ def compile_model(model, limits: ModelLimits | None = None) -> CompiledModel:
 
 
 def _compile(model, limits: ModelLimits | None) -> CompiledModel:
-    spec = read_model(model, limits)
+    return _compile_spec(read_model(model, limits), 0)
+
+
+def _compile_spec(spec: ModelSpec, simulation: int) -> CompiledModel:
     trees = _parse(spec)
     order = _order(spec, trees)
     streams, input_names = _number_inputs(spec, trees)
-    return _Emitter(spec, trees, streams, input_names).emit(order)
+    emitter = _Emitter(spec, trees, streams, input_names, simulation)
+    return emitter.emit(order)
 
 
 def _error_parameter(spec, values: list[float]) -> str | None:
@@ -201,11 +218,11 @@ def _preorder(tree: ast.Node):
 
 
 class _Emitter:
-    def __init__(self, spec, trees, streams, input_names):
+    def __init__(self, spec, trees, streams, input_names, simulation=0):
         self.spec = spec
         self.trees = trees
         self.builder = ProgramBuilder()
-        self.cells = CellCompiler(self.builder, streams)
+        self.cells = CellCompiler(self.builder, streams, simulation)
         self.input_names = input_names
         self.violations: list[Violation] = []
 
@@ -217,9 +234,28 @@ class _Emitter:
                 self.violations.append(Violation(f"cells.{name}", str(exc)))
                 self.cells.values[key(name)] = Reg(0, False)
         outputs = self.output_registers()
+        self.check_simtables()
         if self.violations:
             raise ModelError(self.violations)
         return self.finish(outputs)
+
+    def check_simtables(self) -> None:
+        """Every RiskSimtable list gives one value per simulation: all
+        must have the same length."""
+        lengths = {length for _, length in self.cells.simtables}
+        if len(lengths) <= 1:
+            return
+        first_cell, first = self.cells.simtables[0]
+        for cell, length in self.cells.simtables[1:]:
+            if length != first:
+                self.violations.append(
+                    Violation(
+                        f"cells.{cell}",
+                        f"RiskSimtable has {length} values, but the one in "
+                        f"'{first_cell}' has {first}: each needs one value "
+                        "per simulation",
+                    )
+                )
 
     def output_registers(self) -> list[int]:
         regs = []
@@ -255,6 +291,11 @@ class _Emitter:
             instruction_count=allocation.n_body,
             program=allocation.program,
             connections=self.connections(outputs),
+            simulations=max(
+                [length for _, length in self.cells.simtables], default=1
+            ),
+            simulation=self.cells.simulation,
+            spec=self.spec,
         )
 
     def connections(self, outputs: list[int]) -> tuple[tuple[bool, ...], ...]:

@@ -103,6 +103,16 @@ def simulate_response(result, version: str) -> pb.SimulateResponse:
         sampling=SAMPLING_NUMBERS[result.sampling],
         confidence=result.confidence,
         convergence=_convergence(result.convergence),
+        simulations=[
+            pb.Simulation(
+                simulation=k,
+                iterations=r.iterations,
+                elapsed_seconds=r.elapsed_seconds,
+                outputs=[_output(stats) for stats in r.outputs.values()],
+                convergence=_convergence(r.convergence),
+            )
+            for k, r in enumerate(result.simulations, start=1)
+        ],
     )
 
 
@@ -180,6 +190,23 @@ def response_dict(response: pb.SimulateResponse) -> dict:
         "sensitivity_iterations": response.sensitivity_iterations,
         "outputs": {o.name: _output_dict(o) for o in response.outputs},
         **_convergence_dict(response),
+        **_simulations_dict(response),
+    }
+
+
+def _simulations_dict(response: pb.SimulateResponse) -> dict:
+    if not response.simulations:
+        return {}
+    return {
+        "simulations": [
+            {
+                "iterations": sim.iterations,
+                "elapsed_seconds": sim.elapsed_seconds,
+                "outputs": {o.name: _output_dict(o) for o in sim.outputs},
+                **_convergence_dict(sim),
+            }
+            for sim in response.simulations
+        ]
     }
 
 

@@ -245,3 +245,29 @@ def test_plain_runs_carry_no_convergence_report(stub):
         stub, EXAMPLES / "r1_margin.json", iterations=1_000, seed=SEED
     )
     assert not reply.HasField("convergence")
+
+
+def test_simtable_simulations_over_grpc(stub):
+    """One Simulation per RiskSimtable value, in order, each as in
+    process for the same seed."""
+    from mcengine.engine import simulate
+
+    document = {
+        "cells": {
+            "rate": "=RiskSimtable({0.05, 0.1})",
+            "cash": "=RiskNormal(100, 10)",
+            "value": "=cash / (1 + rate)",
+        },
+        "outputs": ["value"],
+    }
+    request = pb.SimulateRequest(
+        model_json=json.dumps(document), iterations=5_000, seed=SEED
+    )
+    reply = stub.Simulate(request, timeout=60)
+    local = simulate(document, iterations=5_000, seed=SEED)
+
+    assert [s.simulation for s in reply.simulations] == [1, 2]
+    assert [s.outputs[0].mean for s in reply.simulations] == [
+        r.outputs["value"].mean for r in local.simulations
+    ]
+    assert reply.outputs[0].mean == reply.simulations[0].outputs[0].mean
