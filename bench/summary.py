@@ -141,6 +141,17 @@ def _r1_paired(found: dict[str, Figure]) -> list[str]:
             f" pair: median ratio {checks['median_paired_ratio']:.2f}x"
             f" (each pair: {listed})."
         )
+    for figure in _by_prefix(found, "r1-sampling:"):
+        checks = figure.subject.checks if figure.subject else {}
+        costs = checks.get("median_cost_over_mc")
+        if not costs:
+            continue
+        listed = ", ".join(f"{m} {c:.2f}x" for m, c in costs.items())
+        lines.append(
+            f"Sampling methods at {int(figure.key[12:]):,} iterations, run"
+            f" in alternation with mc, their cost over mc's (median of"
+            f" rounds): {listed}."
+        )
     return lines + [""] if lines else []
 
 

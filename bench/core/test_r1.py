@@ -99,3 +99,42 @@ def test_r1_paired(benchmark, n: int, rounds: int):
         median_paired_ratio=statistics.median(ratios),
         pairs_seconds=pairs,
     )
+
+
+SAMPLING_COMPARED = ("antithetic", "lhs")
+
+
+@pytest.mark.parametrize(("n", "rounds"), SCALE.r1_runs[-1:])
+def test_r1_sampling_costs(benchmark, n: int, rounds: int):
+    """mcengine at the largest size with each sampling method, mc first,
+    in alternation: each timed round runs all of them once, and each
+    method's cost relative to mc in that round is recorded (the median of
+    those is the figure; issue: lhs at most 1.5 times mc)."""
+    name = "mcengine.simulate, mc then " + " then ".join(SAMPLING_COMPARED)
+    record(benchmark, f"r1-sampling:{n}", "subject", name, n, "iterations")
+    model = r1.model()
+    rounds_seen: list[dict[str, float]] = []
+
+    def all_methods():
+        seconds = {}
+        for method in ("mc", *SAMPLING_COMPARED):
+            started = time.perf_counter()
+            mcengine.simulate(
+                model,
+                iterations=n,
+                seed=r1.SEED,
+                percentiles=r1.PERCENTILES,
+                sampling=method,
+            )
+            seconds[method] = time.perf_counter() - started
+        rounds_seen.append(seconds)
+
+    timed(benchmark, all_methods, rounds)
+    checked(
+        benchmark,
+        median_cost_over_mc={
+            method: statistics.median(r[method] / r["mc"] for r in rounds_seen)
+            for method in SAMPLING_COMPARED
+        },
+        seconds=rounds_seen,
+    )

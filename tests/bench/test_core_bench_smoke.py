@@ -43,13 +43,15 @@ def test_core_benchmarks_run_and_check_at_smoke_scale(tmp_path):
     found = json.loads((tmp_path / "figures.json").read_text())
     assert any(key.startswith("dist:") for key in found)
     for key, figure in found.items():
-        # The paired R1 figure times both in each round: it has no baseline.
-        paired = key.startswith("r1-paired:")
+        # The paired R1 figure times both in each round, and the sampling
+        # one every method: they have no baseline.
+        paired = key.startswith(("r1-paired:", "r1-sampling:"))
         assert figure["subject"] and (paired or figure["baseline"]), key
         assert figure["subject"]["checks"], key
     # Without ../shared every R1 figure is skipped, the paired one with them.
-    assert any(k.startswith("r1:") for k in found) == any(
-        k.startswith("r1-paired:") for k in found
-    )
+    for prefix in ("r1-paired:", "r1-sampling:"):
+        assert any(k.startswith("r1:") for k in found) == any(
+            k.startswith(prefix) for k in found
+        )
     text = (tmp_path / "summary.md").read_text()
     assert all(section in text for section in SECTIONS)
