@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "sobol.h"
+
 namespace mc {
 
 namespace {
@@ -118,6 +120,18 @@ Run::Run(const Program& program, RunSpec spec, double* outputs, double* inputs)
     : program_(program), spec_(spec), outputs_(outputs), inputs_(inputs) {
   spec_.threads = std::max(1, spec_.threads);
   spec_.block = std::max(1, spec_.block);
+  if (spec_.sampling == SAMPLING_SOBOL) {
+    auto streams = static_cast<std::uint32_t>(program_.input_regs.size());
+    if (streams > SOBOL_DIMENSIONS) {
+      throw std::invalid_argument("sobol sampling takes at most " +
+                                  std::to_string(SOBOL_DIMENSIONS) + " inputs");
+    }
+    sobol_.resize(static_cast<size_t>(streams) * SOBOL_WORDS);
+    for (std::uint32_t j = 0; j < streams; ++j) {
+      sobol_scrambled(spec_.seed, j,
+                      sobol_.data() + static_cast<size_t>(j) * SOBOL_WORDS);
+    }
+  }
 }
 
 Run::~Run() {
@@ -164,7 +178,8 @@ void Run::work() {
     std::vector<double> regs = program_.register_file(spec_.block);
     std::vector<double> u(static_cast<size_t>(spec_.block));
     std::vector<double> spare(static_cast<size_t>(spec_.block));
-    ProgramView view = program_.view(Design{spec_.sampling, spec_.seed, spec_.strata});
+    ProgramView view =
+        program_.view(Design{spec_.sampling, spec_.seed, spec_.strata, sobol_.data()});
     while (!should_stop()) {
       int64_t b = next_block_.fetch_add(1);
       int64_t start = b * spec_.block;

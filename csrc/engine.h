@@ -94,6 +94,7 @@ class Run {
   int32_t running_ = 0;
   bool started_ = false;
   std::string failure_;
+  std::vector<uint64_t> sobol_;  // sobol: SOBOL_WORDS per stream
 };
 
 }  // namespace mc

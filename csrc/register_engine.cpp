@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "engine.h"
+#include "sobol.h"
 
 namespace py = pybind11;
 
@@ -142,7 +143,9 @@ void register_engine(py::module_& m) {
   m.attr("SAMPLING") =
       py::dict(py::arg("mc") = static_cast<int32_t>(mc::SAMPLING_MC),
                py::arg("antithetic") = static_cast<int32_t>(mc::SAMPLING_ANTITHETIC),
-               py::arg("lhs") = static_cast<int32_t>(mc::SAMPLING_LHS));
+               py::arg("lhs") = static_cast<int32_t>(mc::SAMPLING_LHS),
+               py::arg("sobol") = static_cast<int32_t>(mc::SAMPLING_SOBOL));
+  m.attr("SOBOL_DIMENSIONS") = mc::SOBOL_DIMENSIONS;
   m.attr("MAX_STRATA") = mc::MAX_STRATA;
 
   py::class_<mc::Program, std::shared_ptr<mc::Program>>(m, "Program")

@@ -2,7 +2,8 @@
 // host and device.
 //
 // Exports (namespace mc):
-//   Sampling                 SAMPLING_MC, SAMPLING_ANTITHETIC, SAMPLING_LHS
+//   Sampling                 SAMPLING_MC, SAMPLING_ANTITHETIC, SAMPLING_LHS,
+//                            SAMPLING_SOBOL
 //   Design                   a run's method, seed and strata
 //   design_uniforms(d, stream, first, n, out, spare)
 //                            the uniforms of iterations first .. first + n - 1
@@ -27,6 +28,12 @@
 //                walked again in the rare case that it lands in
 //                [strata, a b) (probability below 1 / b). Not prefix-stable:
 //                a design of other strata is another design.
+//   sobol        coordinate `stream` of point i of the Sobol sequence (Joe and
+//                Kuo's direction numbers, dimensions 1 to 303), scrambled per
+//                seed by a random linear matrix and a digital shift
+//                (Matousek), which keep its net structure: the first 2^m
+//                points put one point in each of 2^m equal intervals of every
+//                coordinate. Prefix-stable; best at powers of two.
 // Every uniform lies in [2^-54, 1 - 2^-53], strictly inside (0, 1).
 #pragma once
 
@@ -39,6 +46,7 @@ enum Sampling : int32_t {
   SAMPLING_MC = 0,
   SAMPLING_ANTITHETIC,
   SAMPLING_LHS,
+  SAMPLING_SOBOL,
   SAMPLING_COUNT
 };
 
@@ -50,6 +58,9 @@ struct Design {
   int32_t method;  // a Sampling
   uint64_t seed;
   uint64_t strata;  // lhs: the iterations of the design (1 .. MAX_STRATA)
+  // sobol: 65 words per stream, its scrambled direction numbers and digital
+  // shift (sobol.h's sobol_scrambled); null for the other methods.
+  const uint64_t* sobol = nullptr;
 };
 
 namespace sampling_detail {
@@ -122,6 +133,47 @@ MC_HD uint32_t lhs_stratum(const sampling_detail::Shuffle& f, uint32_t i) {
   return x;
 }
 
+// Points first .. first + n - 1 of one scrambled Sobol coordinate, in the
+// Gray-code order of Antonov and Saleev: point i is the XOR of the direction
+// numbers at the set bits of g(i) = i ^ (i >> 1). For a block that starts at
+// a multiple of 4096 and holds at most 4096 points, g(first + k) = g(first)
+// ^ g(k), and the XOR over g(k)'s twelve bits is read from two tables of 64
+// (its low and high six bits), so the points are independent of one another;
+// any other block steps from point to point, each differing from the last by
+// the direction number of its index's lowest set bit. The 64-bit fraction,
+// shifted, becomes a uniform as Philox's words do.
+MC_HD void sobol_uniforms(const uint64_t* v, uint64_t first, int32_t n, double* out) {
+  uint64_t gray = first ^ (first >> 1), x = 0;
+  for (int32_t b = 0; b < 64; ++b) x ^= ((gray >> b) & 1u) ? v[b] : 0u;
+  x ^= v[64];  // the digital shift, once
+#if !defined(__CUDA_ARCH__)
+  if ((first & 4095u) == 0 && n <= 4096) {
+    uint64_t low[64], high[64];
+    low[0] = high[0] = 0;
+    for (int32_t t = 1; t < 64; ++t) {
+      int32_t bit = 0;
+      while (((t >> bit) & 1) == 0) ++bit;
+      low[t] = low[t & (t - 1)] ^ v[bit];
+      high[t] = high[t & (t - 1)] ^ v[bit + 6];
+    }
+    for (int32_t k = 0; k < n; ++k) {
+      auto g = static_cast<uint32_t>(k ^ (k >> 1));
+      out[k] = philox_detail::word_to_uniform(x ^ low[g & 63u] ^ high[g >> 6]);
+    }
+    return;
+  }
+#endif
+  for (int32_t k = 0; k < n; ++k) {
+    uint64_t i = first + static_cast<uint64_t>(k);
+    if (k > 0) {
+      int32_t bit = 0;
+      while (((i >> bit) & 1u) == 0) ++bit;  // i > 0 here
+      x ^= v[bit];
+    }
+    out[k] = philox_detail::word_to_uniform(x);
+  }
+}
+
 // out[k] = the design's uniform of stream at iteration first + k, k < n.
 // spare: room for n values. On a
 // CPU the lhs strata of a block come first in a loop that vectorises, and
@@ -141,6 +193,9 @@ MC_HD void design_uniforms(const Design& d, uint32_t stream, uint64_t first, int
       out[k] = (i & 1u) ? (w < UNIFORM_MAX ? w : UNIFORM_MAX) : u;
     }
     return;
+  }
+  if (d.method == SAMPLING_SOBOL) {
+    return sobol_uniforms(d.sobol + 65 * static_cast<uint64_t>(stream), first, n, out);
   }
   uniforms(d.seed, stream, first, n, out);
   if (d.method != SAMPLING_LHS) return;

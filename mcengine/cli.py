@@ -3,7 +3,7 @@
     mcengine serve [--port 50051] [--http-port 8000] [--threads N] ...
     mcengine simulate MODEL.json [--target HOST:PORT] [--iterations N]
                      [--seed S] [--threads T] [--percentiles 5,50,95]
-                     [--sampling mc|antithetic|lhs] [--targets T1,T2]
+                     [--sampling mc|antithetic|lhs|sobol] [--targets T1,T2]
                      [--risk-levels 5,95] [--confidence C]
                      [--converge mean,p95 [--tolerance X] [--absolute]
                       [--every K]] [--json]
@@ -164,9 +164,10 @@ def _simulate_parser(commands) -> None:
     )
     simulate.add_argument(
         "--sampling",
-        choices=("mc", "antithetic", "lhs"),
+        choices=("mc", "antithetic", "lhs", "sobol"),
         default="mc",
-        help="mc (default), antithetic pairs, or lhs (Latin hypercube)",
+        help="mc (default), antithetic pairs, lhs (Latin hypercube) or "
+        "sobol (scrambled Sobol points)",
     )
     simulate.set_defaults(run=_simulate)
 
@@ -284,6 +285,8 @@ def _simulate(args) -> int:
         )
     else:
         document = _simulate_here(args, _parse(args.model, text))
+    for warning in document.get("warnings", []):
+        print(f"mcengine: warning: {warning}", file=sys.stderr)
     if args.json:
         _print_json(document)
     else:

@@ -101,7 +101,7 @@ def test_r1_paired(benchmark, n: int, rounds: int):
     )
 
 
-SAMPLING_COMPARED = ("antithetic", "lhs")
+SAMPLING_COMPARED = ("antithetic", "lhs", "sobol")
 
 
 @pytest.mark.parametrize(("n", "rounds"), SCALE.r1_runs[-1:])

@@ -131,6 +131,8 @@ class Result:
     # A model with RiskSimtable: one Result per simulation, in order (this
     # Result's own statistics are those of the first); empty otherwise.
     simulations: list[Result] = field(default_factory=list)
+    # Things the caller should know about the run, in words.
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -148,6 +150,7 @@ class Result:
                 if self.simulations
                 else {}
             ),
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
         }
 
 

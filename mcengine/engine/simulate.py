@@ -10,9 +10,10 @@ Guarantees, for a given build:
 
 Sampling methods (SAMPLING; csrc/sampling.h has the definitions): "mc"
 (independent uniforms), "antithetic" (iterations 2k and 2k + 1 take U and
-1 - U), both prefix-stable; and "lhs" (Latin hypercube: over a run of n
-iterations each input takes each of n equal strata of (0, 1) exactly once,
-at a uniform point within it), which depends on n, so its prefixes are not
+1 - U) and "sobol" (scrambled Sobol points, input j the j-th coordinate),
+all prefix-stable; and "lhs" (Latin hypercube: over a run of n iterations
+each input takes each of n equal strata of (0, 1) exactly once, at a
+uniform point within it), which depends on n, so its prefixes are not
 shorter designs.
 
 The core runs on its own threads without the GIL; this thread only
@@ -86,7 +87,7 @@ def simulate(
     model: a dict, JSON text, a path, or a CompiledModel. seed: an integer
     in [0, 2**64); None picks one at random and reports it. percentiles:
     values in [0, 100]; None takes the model's, else DEFAULT_PERCENTILES.
-    sampling: a name of SAMPLING ("mc", "antithetic", "lhs"). targets:
+    sampling: a name of SAMPLING ("mc", "antithetic", "lhs", "sobol"). targets:
     values t for P(X <= t) and P(X > t); risk_levels: percent levels in
     (0, 100) for VaR and CVaR; confidence: in (0, 1), for the intervals of
     the means and percentiles (mcengine.engine.statistics has the
@@ -105,6 +106,7 @@ def simulate(
     measures = Measures(
         chosen, *check_measures(targets, risk_levels, confidence)
     )
+    _check_sobol(sampling, compiled)
     stop = None
     if convergence is not None:
         stop = convergence_parse(convergence, compiled.outputs, sampling)
@@ -121,6 +123,9 @@ def simulate(
         measures,
     )
     first = _simulate_one(compiled, run)
+    notes = _warnings(sampling, iterations, stop)
+    if notes:
+        first = replace(first, warnings=notes)
     if compiled.simulations == 1:
         return first
     others = [
@@ -277,6 +282,7 @@ def sample(
     """
     method = _sampling(sampling)
     compiled = _compile_within(model, iterations, limits)
+    _check_sobol(sampling, compiled)
     values = np.empty((len(compiled.outputs), iterations))
     size = first_iteration + iterations if strata is None else strata
     if not isinstance(size, int) or not 1 <= size <= _core.MAX_STRATA:
@@ -415,6 +421,27 @@ def _confidence(value) -> float:
             f"must be a number strictly between 0 and 1, got {value!r}",
         )
     return float(value)
+
+
+def _warnings(sampling: str, iterations: int, stop) -> list[str]:
+    if sampling != "sobol" or stop is not None:
+        return []
+    if iterations & (iterations - 1) == 0:
+        return []
+    below = 1 << (iterations.bit_length() - 1)
+    return [
+        f"sobol sampling balances its points exactly at powers of two; "
+        f"{iterations:,} is not one (nearest: {below:,} or {2 * below:,})"
+    ]
+
+
+def _check_sobol(sampling: str, compiled) -> None:
+    if sampling == "sobol" and len(compiled.inputs) > _core.SOBOL_DIMENSIONS:
+        raise ModelError.single(
+            "sampling",
+            f"sobol takes at most {_core.SOBOL_DIMENSIONS} stochastic inputs; "
+            f"this model has {len(compiled.inputs)}",
+        )
 
 
 def _sampling(sampling) -> int:

@@ -103,6 +103,7 @@ def simulate_response(result, version: str) -> pb.SimulateResponse:
         sampling=SAMPLING_NUMBERS[result.sampling],
         confidence=result.confidence,
         convergence=_convergence(result.convergence),
+        warnings=list(result.warnings),
         simulations=[
             pb.Simulation(
                 simulation=k,
@@ -191,6 +192,7 @@ def response_dict(response: pb.SimulateResponse) -> dict:
         "outputs": {o.name: _output_dict(o) for o in response.outputs},
         **_convergence_dict(response),
         **_simulations_dict(response),
+        **({"warnings": list(response.warnings)} if response.warnings else {}),
     }
 
 

@@ -17,7 +17,7 @@ from mcengine.model.errors import LimitError, ModelError, Violation
 
 DEFAULT_VALIDATE_ITERATIONS = 10_000
 # The proto's Sampling numbers and the engine's names for them.
-SAMPLING_NAMES = {0: "mc", 1: "antithetic", 2: "lhs"}
+SAMPLING_NAMES = {0: "mc", 1: "antithetic", 2: "lhs", 3: "sobol"}
 
 
 @dataclass(frozen=True)
