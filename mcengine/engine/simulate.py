@@ -429,10 +429,11 @@ def _warnings(sampling: str, iterations: int, stop) -> list[str]:
     if iterations & (iterations - 1) == 0:
         return []
     below = 1 << (iterations.bit_length() - 1)
-    return [
+    note = (
         f"sobol sampling balances its points exactly at powers of two; "
         f"{iterations:,} is not one (nearest: {below:,} or {2 * below:,})"
-    ]
+    )
+    return [note]
 
 
 def _check_sobol(sampling: str, compiled) -> None:

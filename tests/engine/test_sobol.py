@@ -16,8 +16,7 @@ import pytest
 
 from mcengine import _core
 from mcengine.engine import sample, simulate
-from mcengine.engine.simulate import SAMPLING, _run
-from mcengine.model import ModelError, compile_model
+from mcengine.model import ModelError
 from tests.conftest import ROOT
 
 UNIFORMS = {
@@ -48,25 +47,9 @@ def test_first_two_coordinates_form_a_zero_net(a):
     assert np.array_equal(np.sort(boxes), np.arange(4096))
 
 
-def test_blocks_threads_and_pieces_give_the_same_points():
-    compiled = compile_model(UNIFORMS)
-    runs = []
-    for block, threads in [(1, 1), (100, 3), (4096, 2)]:
-        out = np.empty((4, 10_000))
-        _run(
-            compiled,
-            out,
-            5,
-            threads,
-            None,
-            None,
-            None,
-            block=block,
-            design=(SAMPLING["sobol"], 10_000),
-        )
-        runs.append(out)
-    assert np.array_equal(runs[0], runs[1])
-    assert np.array_equal(runs[0], runs[2])
+def test_pieces_of_a_run_are_its_points():
+    """Prefix-stable: iterations 2,000 .. 4,999 sampled alone are those of
+    the whole run (blocks and threads: test_sampling.py)."""
     whole = points(5_000)
     later = points(3_000, first_iteration=2_000)
     assert np.array_equal(whole[:, 2_000:], later)
