@@ -104,7 +104,35 @@ void Program::mark_fixed_samples() {
 }
 
 ProgramView Program::view(const Design& design) const {
-  return ProgramView{code.data(), n_instr(), aux.data(), aux_off.data(), design};
+  return ProgramView{code.data(), n_instr(),
+                     aux.data(),  aux_off.data(),
+                     design,      correlations.empty() ? nullptr : corr_slot.data()};
+}
+
+void Program::set_correlations(std::vector<CorrelationGroup> groups) {
+  auto streams = static_cast<int32_t>(input_regs.size());
+  std::vector<int32_t> slot(static_cast<size_t>(streams), -1);
+  int32_t next = 0;
+  for (const CorrelationGroup& g : groups) {
+    check_group(g, streams);
+    for (int32_t s : g.streams) {
+      if (slot[s] >= 0) {
+        throw std::invalid_argument("stream " + std::to_string(s) +
+                                    " is in two correlation groups");
+      }
+      slot[s] = next++;
+    }
+  }
+  correlations = std::move(groups);
+  corr_slot = std::move(slot);
+}
+
+int32_t Program::correlated_streams() const {
+  int32_t count = 0;
+  for (const CorrelationGroup& g : correlations) {
+    count += static_cast<int32_t>(g.streams.size());
+  }
+  return count;
 }
 
 std::vector<double> Program::register_file(int64_t stride) const {
@@ -120,6 +148,14 @@ Run::Run(const Program& program, RunSpec spec, double* outputs, double* inputs)
     : program_(program), spec_(spec), outputs_(outputs), inputs_(inputs) {
   spec_.threads = std::max(1, spec_.threads);
   spec_.block = std::max(1, spec_.block);
+  if (!program_.correlations.empty()) {
+    if (spec_.first_iteration % CORRELATION_CHUNK != 0) {
+      throw std::invalid_argument(
+          "with correlated inputs a run must start at a multiple of " +
+          std::to_string(CORRELATION_CHUNK) + " iterations");
+    }
+    spec_.block = CORRELATION_CHUNK;
+  }
   if (spec_.sampling == SAMPLING_SOBOL) {
     auto streams = static_cast<std::uint32_t>(program_.input_regs.size());
     if (streams > SOBOL_DIMENSIONS) {
@@ -173,6 +209,19 @@ void Run::store_block(const std::vector<double>& regs, int64_t start, int32_t co
   }
 }
 
+void Run::correlate_block(const Design& design, Correlator& correlator,
+                          double* const* rows, uint64_t first, int32_t count,
+                          double* spare) const {
+  for (const CorrelationGroup& g : program_.correlations) {
+    double* const* group = rows + program_.corr_slot[g.streams[0]];
+    for (size_t j = 0; j < g.streams.size(); ++j) {
+      design_uniforms(design, static_cast<uint32_t>(g.streams[j]), first, count,
+                      group[j], spare);
+    }
+    correlator.reorder(g, group, count);
+  }
+}
+
 void Run::work() {
   try {
     std::vector<double> regs = program_.register_file(spec_.block);
@@ -180,14 +229,23 @@ void Run::work() {
     std::vector<double> spare(static_cast<size_t>(spec_.block));
     ProgramView view =
         program_.view(Design{spec_.sampling, spec_.seed, spec_.strata, sobol_.data()});
+    std::vector<double> corr(
+        static_cast<size_t>(program_.correlated_streams() * spec_.block));
+    std::vector<double*> rows;  // each correlated slot's row of corr
+    for (int32_t slot = 0; slot < program_.correlated_streams(); ++slot) {
+      rows.push_back(corr.data() + slot * spec_.block);
+    }
+    Correlator correlator;
     while (!should_stop()) {
       int64_t b = next_block_.fetch_add(1);
       int64_t start = b * spec_.block;
       if (start >= spec_.iterations) break;
       auto count = static_cast<int32_t>(
           std::min<int64_t>(spec_.block, spec_.iterations - start));
-      eval_block(view, regs.data(), spec_.block, spec_.first_iteration + start, count,
-                 BlockScratch{u.data(), spare.data()});
+      uint64_t first = spec_.first_iteration + start;
+      correlate_block(view.design, correlator, rows.data(), first, count, spare.data());
+      eval_block(view, regs.data(), spec_.block, first, count,
+                 BlockScratch{u.data(), spare.data(), corr.data()});
       store_block(regs, start, count);
       done_.fetch_add(count);
     }

@@ -7,6 +7,9 @@
 // every thread count and block size, and a run of k iterations is exactly
 // the first k iterations of a longer run. Threads check for cancellation
 // and the deadline between blocks, so a stop takes at most one block's time.
+// A Program with correlated inputs runs in blocks of CORRELATION_CHUNK
+// aligned on the run's first iteration (which must be a multiple of it), so
+// its prefix stability holds at multiples of the chunk.
 #pragma once
 
 #include <atomic>
@@ -18,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "correlate.h"
 #include "evaluator.h"
 
 namespace mc {
@@ -31,12 +35,20 @@ struct Program {
   std::vector<int64_t> aux_off;
   std::vector<int32_t> output_regs;
   std::vector<int32_t> input_regs;  // destination register of each stream
+  // Groups of correlated streams (correlate.h), each stream in one at most,
+  // and each stream's row among a block's correlated uniforms (-1: none).
+  std::vector<CorrelationGroup> correlations;
+  std::vector<int32_t> corr_slot;
 
   // Throws std::invalid_argument naming the first inconsistency.
   void validate() const;
   // Sets each SAMPLE row's SAMPLE_FIXED_SLOT: 1 when all its parameters are
   // constant registers that no instruction writes, else 0.
   void mark_fixed_samples();
+  // Sets the correlation groups; throws std::invalid_argument naming a bad
+  // group or a stream in two groups.
+  void set_correlations(std::vector<CorrelationGroup> groups);
+  int32_t correlated_streams() const;
   int32_t n_instr() const { return static_cast<int32_t>(code.size() / INSTR_WIDTH); }
   ProgramView view(const Design& design) const;
   // A register file of n_regs * stride values with the constants filled in.
@@ -77,6 +89,12 @@ class Run {
   void work();
   bool should_stop() const;
   void finish_thread();
+  // The correlated streams' uniforms of iterations first .. first + count - 1,
+  // reordered group by group, into rows (one per correlated slot; a group's
+  // slots are consecutive).
+  void correlate_block(const Design& design, Correlator& correlator,
+                       double* const* rows, uint64_t first, int32_t count,
+                       double* spare) const;
   void store_block(const std::vector<double>& regs, int64_t start, int32_t count);
 
   const Program& program_;

@@ -74,6 +74,9 @@ struct ProgramView {
   const double* aux;       // concatenated auxiliary arrays (tables, discrete)
   const int64_t* aux_off;  // start of auxiliary array i within aux
   Design design;           // the sampling method, seed and strata (sampling.h)
+  // Per stream: its row among a block's correlated uniforms, or -1; null
+  // when the Program correlates no inputs.
+  const int32_t* corr_slot = nullptr;
 };
 
 // Scratch per evaluating thread: uniforms of one block, and room for the
@@ -81,6 +84,9 @@ struct ProgramView {
 struct BlockScratch {
   double* u;      // at least n values
   double* spare;  // at least n values
+  // The correlated streams' uniforms of this block, reordered by the host
+  // (correlate.h) before the block runs: row corr_slot[stream], stride apart.
+  const double* corr = nullptr;
 };
 
 #define MC_UNARY(OPNAME, FN)                         \
@@ -98,14 +104,21 @@ struct BlockScratch {
   }
 
 MC_HD void eval_sample(const ProgramView& p, const int32_t* in, double* regs,
-                       int64_t stride, uint64_t first, int32_t n, double* d, double* u,
-                       double* spare) {
+                       int64_t stride, uint64_t first, int32_t n, double* d,
+                       const BlockScratch& scratch) {
   const double* params[4];
   for (int32_t m = 0; m < 4; ++m) {
     params[m] = in[3 + m] >= 0 ? regs + in[3 + m] * stride : regs;
   }
   const double* aux = in[2] >= 0 ? p.aux + p.aux_off[in[2]] : nullptr;
-  design_uniforms(p.design, static_cast<uint32_t>(in[1]), first, n, u, spare);
+  int32_t slot = p.corr_slot != nullptr ? p.corr_slot[in[1]] : -1;
+  const double* u = scratch.u;
+  if (slot >= 0 && scratch.corr != nullptr) {
+    u = scratch.corr + slot * stride;
+  } else {
+    design_uniforms(p.design, static_cast<uint32_t>(in[1]), first, n, scratch.u,
+                    scratch.spare);
+  }
   sample_block(in[0], params, aux, u, d, n, in[SAMPLE_FIXED_SLOT - 2] == 1);
 }
 
@@ -180,7 +193,7 @@ MC_HD void eval_block(const ProgramView& p, double* regs, int64_t stride,
         break;
       }
       case OP_SAMPLE:
-        eval_sample(p, in, regs, stride, first, n, d, scratch.u, scratch.spare);
+        eval_sample(p, in, regs, stride, first, n, d, scratch);
         break;
       default:
         eval_wide(op, in, regs, stride, n, d);

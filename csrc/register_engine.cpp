@@ -41,6 +41,25 @@ std::shared_ptr<mc::Program> make_program(const I32& code, int32_t n_regs,
   return p;
 }
 
+// A copy of p whose streams are correlated group by group: each group a pair
+// (streams, factor), the factor d x d lower triangular with L L^T the
+// group's correlation in normal scores (correlate.h).
+std::shared_ptr<mc::Program> with_correlations(const mc::Program& p,
+                                               const py::list& groups) {
+  std::vector<mc::CorrelationGroup> found;
+  for (const py::handle& item : groups) {
+    auto pair = item.cast<py::tuple>();
+    if (pair.size() != 2) throw std::invalid_argument("a group is (streams, factor)");
+    mc::CorrelationGroup g;
+    g.streams = to_vector(pair[0].cast<I32>());
+    g.factor = to_vector(pair[1].cast<F64>());
+    found.push_back(std::move(g));
+  }
+  auto copy = std::make_shared<mc::Program>(p);
+  copy->set_correlations(std::move(found));
+  return copy;
+}
+
 // Values of every register after one evaluation at iteration 0 (stride 1):
 // how the compiler folds the parts of a model that do not vary.
 py::array_t<double> eval_once(const mc::Program& p) {
@@ -147,11 +166,13 @@ void register_engine(py::module_& m) {
                py::arg("sobol") = static_cast<int32_t>(mc::SAMPLING_SOBOL));
   m.attr("SOBOL_DIMENSIONS") = mc::SOBOL_DIMENSIONS;
   m.attr("MAX_STRATA") = mc::MAX_STRATA;
+  m.attr("CORRELATION_CHUNK") = mc::CORRELATION_CHUNK;
 
   py::class_<mc::Program, std::shared_ptr<mc::Program>>(m, "Program")
       .def(py::init(&make_program), py::arg("code"), py::arg("n_regs"),
            py::arg("const_regs"), py::arg("const_values"), py::arg("aux"),
            py::arg("aux_offsets"), py::arg("output_regs"), py::arg("input_regs"))
+      .def("with_correlations", &with_correlations, py::arg("groups"))
       .def_property_readonly("n_instr", &mc::Program::n_instr)
       .def_readonly("n_regs", &mc::Program::n_regs);
 

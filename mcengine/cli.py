@@ -410,7 +410,30 @@ def _table(path: str, document: dict) -> str:
                       f"(RiskSimtable value {k}), {sim['iterations']:,} "
                       "iterations"]  # fmt: skip
         lines += _simulation_lines(sim)
-    return "\n".join(lines)
+    return "\n".join(lines + _correlation_lines(document))
+
+
+def _correlation_lines(document: dict) -> list[str]:
+    """Each correlated pair's target (and applied, when repaired) beside
+    the rank correlation achieved."""
+    lines = []
+    for k, group in enumerate(document.get("correlations", [])):
+        names, achieved = group["inputs"], group["achieved"]
+        lines += ["", f"Correlation group {k + 1} (achieved over the first "
+                  f"{group['achieved_iterations']:,} iterations):"]  # fmt: skip
+        if group["repaired"]:
+            lines.append(
+                "  repaired to the nearest valid matrix; largest change "
+                f"{group['largest_change']:.4f}"
+            )
+        for i in range(len(names)):
+            for j in range(i):
+                got = "-" if achieved is None else f"{achieved[i][j]:.4f}"
+                lines.append(
+                    f"  {names[j]} ~ {names[i]}: target "
+                    f"{group['applied'][i][j]:.4f}, achieved {got}"
+                )
+    return lines
 
 
 def _simulation_lines(document: dict) -> list[str]:

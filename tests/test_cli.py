@@ -288,3 +288,30 @@ def test_validate_over_target(capsys, server):
 
     assert status == 0 and document["valid"] is True
     assert document["inputs"] == ["year1", "year2", "year3", "year4"]
+
+
+def test_correlated_model_table_and_json_show_target_beside_achieved(capsys):
+    path = EXAMPLES / "correlated_costs.json"
+    status, out, _ = run(capsys, "simulate", path, "--iterations", "20000",
+                         "--seed", "3")  # fmt: skip
+    assert status == 0
+    assert "Correlation group 1 (achieved over the first 20,000" in out
+    assert "labour ~ materials: target 0.6000, achieved 0." in out
+
+    status, out, _ = run(capsys, "simulate", path, "--iterations", "20000",
+                         "--seed", "3", "--json")  # fmt: skip
+    (group,) = strict_json(out)["correlations"]
+    assert group["inputs"] == ["labour", "materials", "subcontract"]
+    assert abs(group["achieved"][0][1] - 0.6) <= 0.02  # > 4 se at n = 20,000
+
+
+def test_correlated_model_over_grpc_matches_in_process(capsys, server):
+    path = EXAMPLES / "correlated_costs.json"
+    args = ("simulate", path, "--iterations", "8192", "--seed", "3", "--json")
+    _, local, _ = run(capsys, *args)
+    _, remote, _ = run(capsys, *args, "--target", server.target)
+
+    assert (
+        strict_json(local)["correlations"]
+        == strict_json(remote)["correlations"]
+    )

@@ -133,6 +133,9 @@ class Result:
     simulations: list[Result] = field(default_factory=list)
     # Things the caller should know about the run, in words.
     warnings: list[str] = field(default_factory=list)
+    # Per group of correlated inputs (model.correlation.Group.to_dict):
+    # its inputs, the target, applied and achieved rank correlations.
+    correlations: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -151,6 +154,11 @@ class Result:
                 else {}
             ),
             **({"warnings": list(self.warnings)} if self.warnings else {}),
+            **(
+                {"correlations": list(self.correlations)}
+                if self.correlations
+                else {}
+            ),
         }
 
 

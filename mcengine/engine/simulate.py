@@ -107,9 +107,10 @@ def simulate(
         chosen, *check_measures(targets, risk_levels, confidence)
     )
     _check_sobol(sampling, compiled)
-    stop = None
+    stop, notes = None, []
     if convergence is not None:
         stop = convergence_parse(convergence, compiled.outputs, sampling)
+        stop, notes = _chunked_checks(stop, compiled)
     seed = _seed(seed)
     threads = _threads(threads)
     run = _Settings(
@@ -123,7 +124,7 @@ def simulate(
         measures,
     )
     first = _simulate_one(compiled, run)
-    notes = _warnings(sampling, iterations, stop)
+    notes += _warnings(sampling, iterations, stop)
     if notes:
         first = replace(first, warnings=notes)
     if compiled.simulations == 1:
@@ -181,7 +182,7 @@ def _simulate_one(compiled, run: _Settings) -> Result:
             )
             used = values[:, : report.iterations]
             inputs = _kept_inputs(compiled, seed, threads, method, used)
-        outputs = summarise(
+        outputs, input_ranks = summarise(
             compiled.outputs,
             used,
             compiled.inputs,
@@ -204,7 +205,19 @@ def _simulate_one(compiled, run: _Settings) -> Result:
         sampling=run.sampling,
         confidence=run.measures.confidence,
         convergence=None if report is None else report.to_dict(),
+        correlations=[
+            group.to_dict(_achieved(input_ranks, group), inputs.shape[1])
+            for group in compiled.correlations
+        ],
     )
+
+
+def _achieved(input_ranks: np.ndarray, group) -> np.ndarray | None:
+    """The group's rank correlations over the kept prefix."""
+    if input_ranks.size == 0:
+        return None
+    streams = list(group.streams)
+    return input_ranks[np.ix_(streams, streams)]
 
 
 def _run_until(compiled, values, seed, threads, controls, method, stop):
@@ -249,8 +262,13 @@ def _kept_inputs(compiled, seed, threads, method, used) -> np.ndarray:
     run of used.shape[1] iterations would have kept them (the run is
     prefix-stable, so they are those of a run of just that prefix)."""
     kept = min(used.shape[1], SENSITIVITY_ITERATIONS)
-    scratch = np.empty((used.shape[0], kept))
-    return _run(
+    length = kept
+    if compiled.correlations:
+        # Whole chunks, as the run reordered them.
+        chunk = _core.CORRELATION_CHUNK
+        length = min(used.shape[1], -(-kept // chunk) * chunk)
+    scratch = np.empty((used.shape[0], length))
+    inputs = _run(
         compiled,
         scratch,
         seed,
@@ -258,8 +276,9 @@ def _kept_inputs(compiled, seed, threads, method, used) -> np.ndarray:
         None,
         None,
         None,
-        design=(method, kept),
+        design=(method, length),
     )
+    return np.ascontiguousarray(inputs[:, :kept])
 
 
 def sample(
@@ -283,6 +302,13 @@ def sample(
     method = _sampling(sampling)
     compiled = _compile_within(model, iterations, limits)
     _check_sobol(sampling, compiled)
+    chunk = _core.CORRELATION_CHUNK
+    if compiled.correlations and first_iteration % chunk:
+        raise ModelError.single(
+            "first_iteration",
+            f"with correlated inputs a piece must start at a multiple of "
+            f"{chunk:,} iterations, got {first_iteration:,}",
+        )
     values = np.empty((len(compiled.outputs), iterations))
     size = first_iteration + iterations if strata is None else strata
     if not isinstance(size, int) or not 1 <= size <= _core.MAX_STRATA:
@@ -421,6 +447,22 @@ def _confidence(value) -> float:
             f"must be a number strictly between 0 and 1, got {value!r}",
         )
     return float(value)
+
+
+def _chunked_checks(stop, compiled) -> tuple[object, list[str]]:
+    """With correlated inputs the core reorders whole chunks of
+    CORRELATION_CHUNK iterations, so convergence checks fall on multiples
+    of it (else the result would not equal a fixed run of its length)."""
+    chunk = _core.CORRELATION_CHUNK
+    if not compiled.correlations or stop.every % chunk == 0:
+        return stop, []
+    every = -(-stop.every // chunk) * chunk
+    note = (
+        f"convergence is checked every {every:,} iterations, not "
+        f"{stop.every:,}: correlated inputs are reordered in chunks of "
+        f"{chunk:,}"
+    )
+    return replace(stop, every=every), [note]
 
 
 def _warnings(sampling: str, iterations: int, stop) -> list[str]:

@@ -69,10 +69,11 @@ def summarise(
     measures: Measures,
     threads: int,
     connections=(),
-) -> dict[str, OutputStats]:
-    """Statistics of each row of `values`; rows are reordered in place.
-    connections[o][j]: whether output o depends on input j (all do when
-    not given)."""
+) -> tuple[dict[str, OutputStats], np.ndarray]:
+    """Statistics of each row of `values` (rows are reordered in place),
+    and the inputs' rank correlations with one another over the kept
+    prefix. connections[o][j]: whether output o depends on input j (all do
+    when not given)."""
     workers = max(1, min(threads, len(names)))
     inner = max(1, threads // len(names)) if names else 1
     found = _sensitivities(values, inputs, threads)
@@ -89,7 +90,7 @@ def summarise(
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         stats = list(pool.map(one, range(len(names))))
-    return {s.name: s for s in stats}
+    return {s.name: s for s in stats}, found["inputs"]
 
 
 def _sensitivities(values, inputs, threads) -> dict:

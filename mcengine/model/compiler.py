@@ -16,11 +16,12 @@ position in its formula and the reason:
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mcengine.model import syntax as ast
 from mcengine.model.builder import OPCODES, ProgramBuilder, Reg, error_name
 from mcengine.model.codegen import CellCompiler, CellError
+from mcengine.model.correlation import resolve
 from mcengine.model.distributions import (
     DISTRIBUTIONS,
     parameter_error,
@@ -59,6 +60,9 @@ class CompiledModel:
     simulations: int = 1
     simulation: int = 0
     spec: object = None
+    # Groups of correlated inputs (model.correlation.Group), applied by the
+    # core in chunks of _core.CORRELATION_CHUNK iterations.
+    correlations: tuple = ()
 
     def for_simulation(self, simulation: int) -> CompiledModel:
         """The same model compiled for another simulation of its
@@ -101,7 +105,21 @@ def _compile_spec(spec: ModelSpec, simulation: int) -> CompiledModel:
     order = _order(spec, trees)
     streams, input_names = _number_inputs(spec, trees)
     emitter = _Emitter(spec, trees, streams, input_names, simulation)
-    return emitter.emit(order)
+    return _correlate(emitter.emit(order), spec)
+
+
+def _correlate(compiled: CompiledModel, spec: ModelSpec) -> CompiledModel:
+    """The compiled model with its correlation groups checked against its
+    inputs and handed to the core."""
+    if not spec.correlations:
+        return compiled
+    groups, violations = resolve(spec.correlations, compiled.inputs)
+    if violations:
+        raise ModelError(violations)
+    program = compiled.program.with_correlations(
+        [(list(g.streams), g.factor.ravel()) for g in groups]
+    )
+    return replace(compiled, program=program, correlations=tuple(groups))
 
 
 def _error_parameter(spec, values: list[float]) -> str | None:

@@ -3,7 +3,9 @@
     {"name": "optional title",
      "cells": {NAME: number | "=formula" | "text"},
      "outputs": [NAME, ...],
-     "percentiles": [1, 5, 50, 95, 99]}    (optional)
+     "percentiles": [1, 5, 50, 95, 99],    (optional)
+     "correlations": [{"inputs": [NAME, ...], "matrix": [[...]]}]}
+                                           (optional; model.correlation)
 
 Every structural problem is collected, not just the first, so one reply
 tells the caller all that must change. Formulas are parsed later, by the
@@ -14,9 +16,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcengine.model.correlation import check_structure
 from mcengine.model.errors import LimitError, ModelError, Violation
 from mcengine.model.names import key, name_problem
 
@@ -47,6 +50,9 @@ class ModelSpec:
     cells: dict[str, float | str]
     outputs: list[str]
     percentiles: list[float] | None
+    # The "correlations" groups, shapes checked (model.correlation): each
+    # {"inputs": [NAME, ...], "matrix": ndarray, "repair": bool}.
+    correlations: list = field(default_factory=list)
 
 
 def read_model(model, limits: ModelLimits | None = None) -> ModelSpec:
@@ -120,12 +126,9 @@ class _Checker:
                 "unknown key; a model has "
                 + ", ".join(sorted(_KNOWN_KEYS - {"description"})),
             )
-        if "correlations" in self.data:
-            self.add(
-                "correlations",
-                "correlated inputs are not supported "
-                "by this version of the engine",
-            )
+        correlations = check_structure(
+            self.data.get("correlations", []), self.add
+        )
         cells = self.cells()
         outputs = self.outputs(cells)
         percentiles = self.percentiles()
@@ -134,7 +137,7 @@ class _Checker:
             self.add("name", "the model's name must be text")
         if self.violations:
             raise ModelError(self.violations)
-        return ModelSpec(name, cells, outputs, percentiles)
+        return ModelSpec(name, cells, outputs, percentiles, correlations)
 
     def check_limits(self) -> None:
         cells = self.data.get("cells")

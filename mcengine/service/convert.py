@@ -68,8 +68,40 @@ def model_dict(model: pb.Model) -> dict:
         document["name"] = model.name
     if model.percentiles:
         document["percentiles"] = list(model.percentiles)
+    if model.correlations:
+        document["correlations"] = [
+            _correlation_dict(g, k) for k, g in enumerate(model.correlations)
+        ]
 
     return document
+
+
+def _correlation_dict(group: pb.Correlation, index: int) -> dict:
+    """A Correlation as the JSON form's group: its flat matrix in rows."""
+    d = len(group.inputs)
+    if len(group.matrix) != d * d:
+        raise ModelError.single(
+            f"correlations[{index}].matrix",
+            f"has {len(group.matrix)} entries; {d} inputs need {d} x {d} = "
+            f"{d * d}, row by row",
+        )
+    values = list(group.matrix)
+    return {
+        "inputs": list(group.inputs),
+        "matrix": [values[r * d : (r + 1) * d] for r in range(d)],
+        "repair": group.repair,
+    }
+
+
+def _flat(matrix) -> list[float]:
+    return [float(v) for row in (matrix or []) for v in row]
+
+
+def _rows(values, d: int) -> list[list[float]] | None:
+    values = list(values)
+    if not values:
+        return None
+    return [values[r * d : (r + 1) * d] for r in range(d)]
 
 
 def _cell_value(cell: pb.Cell) -> tuple[float | str | None, str | None]:
@@ -104,6 +136,19 @@ def simulate_response(result, version: str) -> pb.SimulateResponse:
         confidence=result.confidence,
         convergence=_convergence(result.convergence),
         warnings=list(result.warnings),
+        correlations=[
+            pb.CorrelationReport(
+                inputs=g["inputs"],
+                target=_flat(g["target"]),
+                applied=_flat(g["applied"]),
+                repaired=g["repaired"],
+                largest_change=g["largest_change"],
+                smallest_eigenvalue=g["smallest_eigenvalue"],
+                achieved=_flat(g["achieved"]),
+                achieved_iterations=g["achieved_iterations"],
+            )
+            for g in result.correlations
+        ],
         simulations=[
             pb.Simulation(
                 simulation=k,
@@ -193,7 +238,29 @@ def response_dict(response: pb.SimulateResponse) -> dict:
         **_convergence_dict(response),
         **_simulations_dict(response),
         **({"warnings": list(response.warnings)} if response.warnings else {}),
+        **_correlations_dict(response),
     }
+
+
+def _correlations_dict(response: pb.SimulateResponse) -> dict:
+    if not response.correlations:
+        return {}
+    groups = []
+    for g in response.correlations:
+        d = len(g.inputs)
+        groups.append(
+            {
+                "inputs": list(g.inputs),
+                "target": _rows(g.target, d),
+                "applied": _rows(g.applied, d),
+                "repaired": g.repaired,
+                "largest_change": g.largest_change,
+                "smallest_eigenvalue": g.smallest_eigenvalue,
+                "achieved": _rows(g.achieved, d),
+                "achieved_iterations": g.achieved_iterations,
+            }
+        )
+    return {"correlations": groups}
 
 
 def _simulations_dict(response: pb.SimulateResponse) -> dict:
