@@ -141,17 +141,21 @@ def _r1_paired(found: dict[str, Figure]) -> list[str]:
             f" pair: median ratio {checks['median_paired_ratio']:.2f}x"
             f" (each pair: {listed})."
         )
-    for figure in _by_prefix(found, "r1-sampling:"):
-        checks = figure.subject.checks if figure.subject else {}
-        costs = checks.get("median_cost_over_mc")
-        if not costs:
-            continue
-        listed = ", ".join(f"{m} {c:.2f}x" for m, c in costs.items())
-        lines.append(
-            f"Sampling methods at {int(figure.key[12:]):,} iterations, run"
-            f" in alternation with mc, their cost over mc's (median of"
-            f" rounds): {listed}."
-        )
+    for prefix, what in (
+        ("r1-sampling:", "Sampling methods"),
+        ("r1-correlation:", "Correlated inputs"),
+    ):
+        for figure in _by_prefix(found, prefix):
+            checks = figure.subject.checks if figure.subject else {}
+            costs = checks.get("median_cost_over_mc")
+            if not costs:
+                continue
+            listed = ", ".join(f"{m} {c:.2f}x" for m, c in costs.items())
+            lines.append(
+                f"{what} at {int(figure.key[len(prefix) :]):,} iterations,"
+                f" run in alternation with mc, their cost over mc's (median"
+                f" of rounds): {listed}."
+            )
     return lines + [""] if lines else []
 
 

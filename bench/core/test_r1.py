@@ -102,39 +102,67 @@ def test_r1_paired(benchmark, n: int, rounds: int):
 
 
 SAMPLING_COMPARED = ("antithetic", "lhs", "sobol")
+# Four of R1's inputs correlated (issue: at most 2 times mc's cost).
+R1_CORRELATION = {
+    "inputs": ["labour", "materials", "overhead", "units"],
+    "matrix": [
+        [1, 0.5, 0.3, 0],
+        [0.5, 1, 0.2, -0.3],
+        [0.3, 0.2, 1, 0],
+        [0, -0.3, 0, 1],
+    ],
+}
+
+
+def _costs_over_mc(benchmark, n: int, rounds: int, variants: dict) -> None:
+    """Runs plain mc and each variant (name -> simulate keywords) in
+    alternation, each timed round all of them once, and records each
+    variant's cost relative to mc in that round (the median of those is
+    the figure)."""
+    rounds_seen: list[dict[str, float]] = []
+
+    def all_variants():
+        seconds = {}
+        for name, keywords in {"mc": {}, **variants}.items():
+            started = time.perf_counter()
+            mcengine.simulate(
+                keywords.get("model", r1.model()),
+                iterations=n,
+                seed=r1.SEED,
+                percentiles=r1.PERCENTILES,
+                sampling=keywords.get("sampling", "mc"),
+            )
+            seconds[name] = time.perf_counter() - started
+        rounds_seen.append(seconds)
+
+    timed(benchmark, all_variants, rounds)
+    checked(
+        benchmark,
+        median_cost_over_mc={
+            name: statistics.median(r[name] / r["mc"] for r in rounds_seen)
+            for name in variants
+        },
+        seconds=rounds_seen,
+    )
 
 
 @pytest.mark.parametrize(("n", "rounds"), SCALE.r1_runs[-1:])
 def test_r1_sampling_costs(benchmark, n: int, rounds: int):
     """mcengine at the largest size with each sampling method, mc first,
-    in alternation: each timed round runs all of them once, and each
-    method's cost relative to mc in that round is recorded (the median of
-    those is the figure; issue: lhs at most 1.5 times mc)."""
+    in alternation (issue: lhs and sobol at most 1.5 times mc)."""
     name = "mcengine.simulate, mc then " + " then ".join(SAMPLING_COMPARED)
     record(benchmark, f"r1-sampling:{n}", "subject", name, n, "iterations")
-    model = r1.model()
-    rounds_seen: list[dict[str, float]] = []
+    variants = {m: {"sampling": m} for m in SAMPLING_COMPARED}
+    _costs_over_mc(benchmark, n, rounds, variants)
 
-    def all_methods():
-        seconds = {}
-        for method in ("mc", *SAMPLING_COMPARED):
-            started = time.perf_counter()
-            mcengine.simulate(
-                model,
-                iterations=n,
-                seed=r1.SEED,
-                percentiles=r1.PERCENTILES,
-                sampling=method,
-            )
-            seconds[method] = time.perf_counter() - started
-        rounds_seen.append(seconds)
 
-    timed(benchmark, all_methods, rounds)
-    checked(
-        benchmark,
-        median_cost_over_mc={
-            method: statistics.median(r[method] / r["mc"] for r in rounds_seen)
-            for method in SAMPLING_COMPARED
-        },
-        seconds=rounds_seen,
+@pytest.mark.parametrize(("n", "rounds"), SCALE.r1_runs[-1:])
+def test_r1_correlation_cost(benchmark, n: int, rounds: int):
+    """mcengine at the largest size, plain and with a 4 x 4 rank
+    correlation among four of R1's inputs, in alternation."""
+    name = "mcengine.simulate, mc then mc with a 4 x 4 correlation"
+    record(benchmark, f"r1-correlation:{n}", "subject", name, n, "iterations")
+    correlated = dict(r1.model(), correlations=[R1_CORRELATION])
+    _costs_over_mc(
+        benchmark, n, rounds, {"4x4 correlation": {"model": correlated}}
     )

@@ -45,11 +45,13 @@ def test_core_benchmarks_run_and_check_at_smoke_scale(tmp_path):
     for key, figure in found.items():
         # The paired R1 figure times both in each round, and the sampling
         # one every method: they have no baseline.
-        paired = key.startswith(("r1-paired:", "r1-sampling:"))
+        paired = key.startswith(
+            ("r1-paired:", "r1-sampling:", "r1-correlation:")
+        )
         assert figure["subject"] and (paired or figure["baseline"]), key
         assert figure["subject"]["checks"], key
     # Without ../shared every R1 figure is skipped, the paired one with them.
-    for prefix in ("r1-paired:", "r1-sampling:"):
+    for prefix in ("r1-paired:", "r1-sampling:", "r1-correlation:"):
         assert any(k.startswith("r1:") for k in found) == any(
             k.startswith(prefix) for k in found
         )
