@@ -71,6 +71,12 @@ void Program::validate() const {
     for (int32_t k = 5; k < 9; ++k) {
       if (row[k] != -1 && !is_reg(row[k])) fail(i, "parameter register out of range");
     }
+    int32_t mode = row[SAMPLE_TRUNC_SLOT];
+    if (mode < TRUNC_NONE || mode > TRUNC_PROBS) fail(i, "unknown truncation mode");
+    if (mode != TRUNC_NONE &&
+        !(is_reg(row[SAMPLE_TRUNC_SLOT + 1]) && is_reg(row[SAMPLE_TRUNC_SLOT + 2]))) {
+      fail(i, "truncation bound register out of range");
+    }
   }
   for (int64_t off : aux_off) {
     if (off < 0 || off > static_cast<int64_t>(aux.size())) {
@@ -99,6 +105,10 @@ void Program::mark_fixed_samples() {
     if (row[0] != OP_SAMPLE) continue;
     bool all = true;
     for (int32_t k = 5; k < 9; ++k) all = all && (row[k] == -1 || fixed[row[k]]);
+    if (row[SAMPLE_TRUNC_SLOT] != TRUNC_NONE) {
+      all =
+          all && fixed[row[SAMPLE_TRUNC_SLOT + 1]] && fixed[row[SAMPLE_TRUNC_SLOT + 2]];
+    }
     row[SAMPLE_FIXED_SLOT] = all ? 1 : 0;
   }
 }

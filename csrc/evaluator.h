@@ -8,13 +8,15 @@
 // CUDA thread (stride 1, n 1) and the host's blocks (stride = block size).
 //
 // Instructions are rows of INSTR_WIDTH int32: opcode, destination register,
-// then up to eight operands (registers, or immediates for SAMPLE and ROUND;
-// SAMPLE's last slot says whether its parameters are constant).
+// then up to eleven operands (registers, or immediates for SAMPLE and ROUND).
+// SAMPLE's: kind, stream, aux array, four parameter registers, whether they
+// are constant, then its truncation's mode and the registers of its bounds.
 // The host validates every Program before it reaches this code (register
 // indices in range, known opcodes), since device code cannot throw.
 #pragma once
 
 #include "dist.h"
+#include "dist_truncate.h"
 #include "excel_ops.h"
 #include "mc_defs.h"
 #include "philox.h"
@@ -22,11 +24,15 @@
 
 namespace mc {
 
-constexpr int32_t INSTR_WIDTH = 10;
+constexpr int32_t INSTR_WIDTH = 13;
 // The slot of a SAMPLE row (after the four parameter registers) that is 1
 // when every parameter is a constant register: the host's Program sets it
 // (Program::mark_fixed_samples), whatever the row carried.
 constexpr int32_t SAMPLE_FIXED_SLOT = 9;
+// A SAMPLE row's truncation: its TruncMode (dist_truncate.h), then the
+// registers of its lower and upper bounds (read when the mode is not
+// TRUNC_NONE).
+constexpr int32_t SAMPLE_TRUNC_SLOT = 10;
 
 enum Opcode : int32_t {
   OP_NEG = 0,
@@ -119,7 +125,12 @@ MC_HD void eval_sample(const ProgramView& p, const int32_t* in, double* regs,
     design_uniforms(p.design, static_cast<uint32_t>(in[1]), first, n, scratch.u,
                     scratch.spare);
   }
-  sample_block(in[0], params, aux, u, d, n, in[SAMPLE_FIXED_SLOT - 2] == 1);
+  const bool fixed = in[SAMPLE_FIXED_SLOT - 2] == 1;
+  const int32_t mode = in[SAMPLE_TRUNC_SLOT - 2];
+  if (mode == TRUNC_NONE) return sample_block(in[0], params, aux, u, d, n, fixed);
+  const double* lo = regs + in[SAMPLE_TRUNC_SLOT - 1] * stride;
+  const double* hi = regs + in[SAMPLE_TRUNC_SLOT] * stride;
+  sample_truncated_block(in[0], params, aux, u, d, n, fixed, mode, lo, hi);
 }
 
 MC_HD void eval_wide(int32_t op, const int32_t* in, double* regs, int64_t stride,

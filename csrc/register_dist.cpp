@@ -12,10 +12,12 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "dist.h"
 #include "dist_table.h"
+#include "dist_truncate.h"
 #include "philox.h"
 
 namespace py = pybind11;
@@ -27,17 +29,17 @@ using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 constexpr int32_t CHUNK = 4096;
 
 const char* const KIND_NAMES[mc::DIST_COUNT] = {
-    "NORMAL",    "LOGNORM",     "LOGNORM2", "UNIFORM",  "TRIANG",
-    "PERT",      "BETAGENERAL", "GAMMA",    "EXPON",    "WEIBULL",
-    "BERNOULLI", "BINOMIAL",    "POISSON",  "DISCRETE", "INTUNIFORM",
-    "BETA",      "LOGISTIC",    "LOGLOGISTIC", "STUDENT", "CHISQ",
-    "ERLANG",    "PARETO",      "PARETO2",  "EXTVALUE", "EXTVALUEMIN",
-    "RAYLEIGH",  "LAPLACE",     "CAUCHY",   "GEOMET",   "NEGBIN",
-    "PIECEWISE", "HYPERGEO",    "INVGAUSS"};
+    "NORMAL",      "LOGNORM",  "LOGNORM2",   "UNIFORM", "TRIANG",    "PERT",
+    "BETAGENERAL", "GAMMA",    "EXPON",      "WEIBULL", "BERNOULLI", "BINOMIAL",
+    "POISSON",     "DISCRETE", "INTUNIFORM", "BETA",    "LOGISTIC",  "LOGLOGISTIC",
+    "STUDENT",     "CHISQ",    "ERLANG",     "PARETO",  "PARETO2",   "EXTVALUE",
+    "EXTVALUEMIN", "RAYLEIGH", "LAPLACE",    "CAUCHY",  "GEOMET",    "NEGBIN",
+    "PIECEWISE",   "HYPERGEO", "INVGAUSS"};
 
 const char* const RULE_NAMES[mc::RULE_COUNT] = {
-    "OK",          "NOT_FINITE",  "NOT_POSITIVE", "NEGATIVE",  "ORDER", "MODE_RANGE",
-    "PROBABILITY", "NOT_INTEGER", "TOO_LARGE",    "NO_WEIGHT", "EMPTY", "MEAN_TOO_LARGE"};
+    "OK",        "NOT_FINITE", "NOT_POSITIVE", "NEGATIVE",
+    "ORDER",     "MODE_RANGE", "PROBABILITY",  "NOT_INTEGER",
+    "TOO_LARGE", "NO_WEIGHT",  "EMPTY",        "MEAN_TOO_LARGE"};
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument(message);
@@ -88,7 +90,8 @@ void check_aux(int32_t kind, const Array& aux) {
     bool ok = size >= 7 && a[0] >= 2.0 && a[0] == std::floor(a[0]) &&
               size == 4 * static_cast<size_t>(a[0]) - 1;
     auto m = ok ? static_cast<size_t>(a[0]) : 0;
-    for (size_t i = 1; ok && i < m; ++i) ok = a[i] < a[i + 1] && a[m + i] <= a[m + i + 1];
+    for (size_t i = 1; ok && i < m; ++i)
+      ok = a[i] < a[i + 1] && a[m + i] <= a[m + i + 1];
     for (size_t i = 2 * m + 1; ok && i < size; ++i) ok = a[i] >= 0.0;
     require(ok && m > 0 && a[m + 1] == 0.0 && a[2 * m] == 1.0,
             "PIECEWISE aux must be [m, x ascending, F from 0 to 1, left and right "
@@ -134,7 +137,8 @@ Array uniforms(const py::int_& seed, const py::int_& stream, const py::int_& fir
 }
 
 Array quantile(int32_t kind, const std::vector<double>& params, const Array& u,
-               const std::optional<Array>& aux) {
+               const std::optional<Array>& aux,
+               const std::optional<std::tuple<int32_t, double, double>>& truncation) {
   // DISCRETE reads everything from aux; its params are ignored.
   check_kind(kind);
   bool discrete = kind == mc::DIST_DISCRETE || kind == mc::DIST_PIECEWISE;
@@ -142,6 +146,13 @@ Array quantile(int32_t kind, const std::vector<double>& params, const Array& u,
   require(!discrete || aux, std::string(KIND_NAMES[kind]) + " needs its aux array");
   if (aux) check_aux(kind, *aux);
   const double* a = aux ? aux->data() : nullptr;
+  int32_t mode = mc::TRUNC_NONE;
+  double lo = 0.0, hi = 0.0;
+  if (truncation) {
+    std::tie(mode, lo, hi) = *truncation;
+    require(mode == mc::TRUNC_VALUES || mode == mc::TRUNC_PROBS,
+            "truncation mode must be 1 (values) or 2 (probabilities)");
+  }
   Array out(u.request().shape);
   const double* in = u.data();
   double* o = out.mutable_data();
@@ -159,7 +170,12 @@ Array quantile(int32_t kind, const std::vector<double>& params, const Array& u,
     }
     for (py::ssize_t k = 0; k < n; k += CHUNK) {
       int32_t len = static_cast<int32_t>(std::min<py::ssize_t>(CHUNK, n - k));
-      mc::sample_block(kind, pointers.data(), a, in + k, o + k, len);
+      if (mode == mc::TRUNC_NONE) {
+        mc::sample_block(kind, pointers.data(), a, in + k, o + k, len);
+      } else {
+        mc::sample_truncated_block(kind, pointers.data(), a, in + k, o + k, len, true,
+                                   mode, &lo, &hi);
+      }
     }
   }
   return out;
@@ -195,8 +211,9 @@ void register_dist(py::module_& m) {
   m.def("uniforms", &uniforms, py::arg("seed"), py::arg("stream"), py::arg("first"),
         py::arg("n"), "Uniforms of one stream at iterations first .. first + n - 1.");
   m.def("quantile", &quantile, py::arg("kind"), py::arg("params"), py::arg("u"),
-        py::arg("aux") = py::none(),
-        "Quantiles at u with constant parameters (#NUM! NaNs where invalid).");
+        py::arg("aux") = py::none(), py::arg("truncation") = py::none(),
+        "Quantiles at u with constant parameters (#NUM! NaNs where invalid); "
+        "truncation: (mode, lower, upper), mode 1 for values, 2 for probabilities.");
   m.def(
       "check_params",
       [](int32_t kind, const std::vector<double>& params) {

@@ -75,6 +75,7 @@ class Sample:
     pos: int
     spec: object
     params: list[Reg]
+    truncation: tuple | None = None
 
 
 @dataclass
@@ -122,14 +123,26 @@ class ProgramBuilder:
         params: list[Reg],
         aux_index: int,
         where: tuple[str, int, object],
+        truncation: tuple[int, Reg, Reg] | None = None,
     ) -> Reg:
+        """A SAMPLE row: kind, stream, aux, four parameter slots, the
+        fixed flag (set by the core), then the truncation's mode and the
+        registers of its bounds (dist_truncate.h)."""
         dst = Reg(self.new_register(), True)
         slots = [r.index for r in params] + [-1] * (4 - len(params))
         row = [OPCODES["SAMPLE"], dst.index, kind, stream, aux_index, *slots]
+        row.append(0)
+        reads = [(5 + i, r.index) for i, r in enumerate(params)]
+        if truncation is not None:
+            mode, lower, upper = truncation
+            row += [mode, lower.index, upper.index]
+            reads += [(11, lower.index), (12, upper.index)]
         self.rows.append(row + [0] * (WIDTH - len(row)))
-        self.reads.append([(5 + i, r.index) for i, r in enumerate(params)])
+        self.reads.append(reads)
         cell, pos, spec = where
         self.samples.append(
-            Sample(len(self.rows) - 1, cell, pos, spec, list(params))
+            Sample(
+                len(self.rows) - 1, cell, pos, spec, list(params), truncation
+            )
         )
         return dst

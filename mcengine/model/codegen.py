@@ -10,6 +10,7 @@ formula whose per-iteration value would be text is refused.
 from __future__ import annotations
 
 import difflib
+import math
 
 from mcengine.model import syntax as ast
 from mcengine.model.builder import (
@@ -53,6 +54,10 @@ _ARITHMETIC = {"+": "ADD", "-": "SUB", "*": "MUL", "/": "DIV", "^": "POW"}
 
 
 SIMTABLE = "RISKSIMTABLE"
+# Property functions, written after a distribution's own arguments.
+TRUNCATE, TRUNCATE_P, SHIFT = "RISKTRUNCATE", "RISKTRUNCATEP", "RISKSHIFT"
+PROPERTIES = (TRUNCATE, TRUNCATE_P, SHIFT)
+TRUNC_VALUES, TRUNC_PROBS = 1, 2  # dist_truncate.h's TruncMode
 
 
 def known_names() -> list[str]:
@@ -216,6 +221,11 @@ class CellCompiler:
             if name in CONSTANTS:
                 self.check_count(len(node.args), 0, 0)
                 return self.b.constant(CONSTANTS[name])
+            if name in PROPERTIES:
+                raise CallError(
+                    "is written inside a distribution, after its own "
+                    f"arguments, such as RiskNormal(0, 1, {node.name}(...))"
+                )
         except CallError as exc:
             raise CellError(node.pos, f"{node.name}: {exc}") from None
         raise CellError(
@@ -261,29 +271,86 @@ class CellCompiler:
 
     def distribution(self, node: ast.Call, spec) -> Value:
         n = len(spec.params)
-        self.check_count(len(node.args), n, n)
+        args, extras = node.args[:n], node.args[n:]
+        self.check_count(len(args), n, n)
+        truncation, shift = self.properties(extras, spec)
         stream = self.streams[(key(self.cell), node.pos)]
         where = (self.cell, node.pos, spec)
+        aux, params = -1, []
         if spec.literal:
             try:
-                packed = spec.pack(*self.literals(node, spec))
+                packed = spec.pack(*self.literals(args, spec))
             except ValueError as exc:
                 raise CallError(str(exc)) from None
             if spec.array_params:
                 aux = self.b.add_aux(packed)
-                return self.b.sample(spec.kind, stream, [], aux, where)
-            params = [self.b.constant(float(v)) for v in packed]
-            return self.b.sample(spec.kind, stream, params, -1, where)
-        params = [self.number(a) for a in node.args]
-        return self.b.sample(spec.kind, stream, params, -1, where)
+            else:
+                params = [self.b.constant(float(v)) for v in packed]
+        else:
+            params = [self.number(a) for a in args]
+        value = self.b.sample(
+            spec.kind, stream, params, aux, where, truncation
+        )
+        if shift is None:
+            return value
+        return self.b.emit("ADD", [value, shift])
 
-    def literals(self, node: ast.Call, spec) -> list:
+    def properties(self, extras: list[ast.Node], spec):
+        """The truncation (mode, lower, upper) and the shift given by
+        property functions after a distribution's own arguments; None
+        for those not given."""
+        truncation = shift = None
+        for arg in extras:
+            name = arg.key if isinstance(arg, ast.Call) else None
+            if name not in PROPERTIES:
+                raise CallError(
+                    f"takes {len(spec.params)} arguments "
+                    f"({', '.join(spec.params)}); after them only "
+                    "RiskTruncate(min, max), RiskTruncateP(pmin, pmax) and "
+                    "RiskShift(x) may follow"
+                )
+            if name == SHIFT:
+                if shift is not None:
+                    raise CallError("RiskShift is given twice")
+                if len(arg.args) != 1:
+                    raise CallError("RiskShift takes 1 argument (shift)")
+                shift = self.number(arg.args[0])
+                continue
+            if truncation is not None:
+                raise CallError(
+                    "takes one RiskTruncate or RiskTruncateP, not two"
+                )
+            truncation = self.truncation(arg)
+        return truncation, shift
+
+    def truncation(self, call: ast.Call):
+        """(mode, lower, upper) of RiskTruncate(min, max) or
+        RiskTruncateP(pmin, pmax); an empty bound is open (-inf or +inf
+        for values, 0 or 1 for probabilities)."""
+        probs = call.key == TRUNCATE_P
+        label = (
+            "RiskTruncateP(pmin, pmax)" if probs else "RiskTruncate(min, max)"
+        )
+        if len(call.args) != 2:
+            raise CallError(f"{label} takes 2 arguments, got {len(call.args)}")
+        open_ends = (0.0, 1.0) if probs else (-math.inf, math.inf)
+        bounds = []
+        for arg, end in zip(call.args, open_ends):
+            if isinstance(arg, ast.Missing):
+                bounds.append(self.b.constant(end))
+            else:
+                bounds.append(self.number(arg))
+        if all(isinstance(a, ast.Missing) for a in call.args):
+            raise CallError(f"{label} needs at least one bound")
+        return (TRUNC_PROBS if probs else TRUNC_VALUES, *bounds)
+
+    def literals(self, args: list[ast.Node], spec) -> list:
         """The arguments of a distribution whose arguments must be written
         out: an array constant of numbers where spec.arrays says so, else a
         number (a sign in front allowed)."""
         arrays = spec.arrays or (False,) * len(spec.params)
         values = []
-        for arg, label, is_array in zip(node.args, spec.params, arrays):
+        for arg, label, is_array in zip(args, spec.params, arrays):
             if is_array:
                 if not isinstance(arg, ast.Array) or not all(
                     isinstance(e, ast.Number) for e in arg.elements()

@@ -16,11 +16,15 @@ position in its formula and the reason:
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, replace
 
+import numpy as np
+
+from mcengine import _core
 from mcengine.model import syntax as ast
 from mcengine.model.builder import OPCODES, ProgramBuilder, Reg, error_name
-from mcengine.model.codegen import CellCompiler, CellError
+from mcengine.model.codegen import TRUNC_PROBS, CellCompiler, CellError
 from mcengine.model.correlation import resolve
 from mcengine.model.distributions import (
     DISTRIBUTIONS,
@@ -120,6 +124,10 @@ def _correlate(compiled: CompiledModel, spec: ModelSpec) -> CompiledModel:
         [(list(g.streams), g.factor.ravel()) for g in groups]
     )
     return replace(compiled, program=program, correlations=tuple(groups))
+
+
+def _g(value: float) -> str:
+    return "" if math.isinf(value) else f"{value:g}"
 
 
 def _error_parameter(spec, values: list[float]) -> str | None:
@@ -372,3 +380,40 @@ class _Emitter:
             table = table_for(s.spec, values)
             if table is not None:
                 self.builder.rows[s.row][4] = self.builder.add_aux(table)
+        for s in self.builder.samples:
+            problem = s.truncation and self.truncation_problem(s, constants)
+            if problem:
+                self.violations.append(
+                    Violation(
+                        f"cells.{s.cell}",
+                        f"position {s.pos}: {s.spec.name}: {problem}",
+                    )
+                )
+
+    def truncation_problem(self, s, constants: dict[int, float]):
+        """What is wrong with a sample's constant truncation, if anything:
+        bounds out of order or range, or no probability between them."""
+        mode, lower, upper = s.truncation
+        if lower.index not in constants or upper.index not in constants:
+            return None
+        lo, hi = constants[lower.index], constants[upper.index]
+        probs = mode == TRUNC_PROBS
+        name = "RiskTruncateP" if probs else "RiskTruncate"
+        if probs and not 0 <= lo < hi <= 1:
+            return f"{name}({_g(lo)}, {_g(hi)}) needs 0 <= pmin < pmax <= 1"
+        if not lo < hi:
+            return f"{name}({_g(lo)}, {_g(hi)}) needs min < max"
+        if any(p.index not in constants for p in s.params):
+            return None
+        aux_index = self.builder.rows[s.row][4]
+        aux = self.builder.aux[aux_index] if aux_index >= 0 else None
+        params = [constants[p.index] for p in s.params]
+        probe = _core.quantile(
+            s.spec.kind, params, np.array([0.5]), aux, (mode, lo, hi)
+        )
+        if np.isnan(probe[0]):
+            return (
+                f"{name}({_g(lo)}, {_g(hi)}) leaves no probability to "
+                "sample from"
+            )
+        return None
