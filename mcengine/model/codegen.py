@@ -29,6 +29,7 @@ from mcengine.model.functions import (
     supported_functions,
 )
 from mcengine.model.names import key
+from mcengine.model.static import NoMean, mean_register
 
 
 class CellError(ValueError):
@@ -81,9 +82,16 @@ class CellCompiler:
     """Compiles the formulas of one model into a ProgramBuilder."""
 
     def __init__(
-        self, builder: ProgramBuilder, streams: dict, simulation: int = 0
+        self,
+        builder: ProgramBuilder,
+        streams: dict,
+        simulation: int = 0,
+        static: bool = False,
     ):
         self.b = builder
+        # static: each distribution stands at its mean (model.static), for
+        # a deterministic evaluation; no SAMPLE is emitted.
+        self.static = static
         self.streams = streams  # (cell key, pos) -> stream number
         self.values: dict[str, Value] = {}  # cell key -> its value
         self.cell = ""
@@ -274,6 +282,8 @@ class CellCompiler:
         args, extras = node.args[:n], node.args[n:]
         self.check_count(len(args), n, n)
         truncation, shift = self.properties(extras, spec)
+        if self.static:
+            return self.static_value(node, spec, args, truncation, shift)
         stream = self.streams[(key(self.cell), node.pos)]
         where = (self.cell, node.pos, spec)
         aux, params = -1, []
@@ -294,6 +304,18 @@ class CellCompiler:
         if shift is None:
             return value
         return self.b.emit("ADD", [value, shift])
+
+    def static_value(self, node, spec, args, truncation, shift) -> Reg:
+        """The distribution's mean (plus its shift)."""
+        if truncation is not None:
+            raise CallError("has no static value here when truncated")
+        literals = self.literals(args, spec) if spec.literal else None
+        params = [] if spec.literal else [self.number(a) for a in args]
+        try:
+            value = mean_register(self.b, node.key, params, literals)
+        except (NoMean, ValueError) as exc:
+            raise CallError(str(exc)) from None
+        return value if shift is None else self.b.emit("ADD", [value, shift])
 
     def properties(self, extras: list[ast.Node], spec):
         """The truncation (mode, lower, upper) and the shift given by

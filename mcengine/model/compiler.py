@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from mcengine.model.loader import ModelLimits, ModelSpec, read_model
 from mcengine.model.names import key
 from mcengine.model.parser import FormulaSyntaxError, parse_formula
 from mcengine.model.registers import allocate, fold
+from mcengine.model.workbook import is_workbook, read_workbook, translate
 
 # Rough single-core costs, measured on the R1 benchmark, for estimates.
 _SECONDS_PER_OP = 1.5e-9
@@ -91,6 +93,8 @@ def compile_model(model, limits: ModelLimits | None = None) -> CompiledModel:
     """
     if isinstance(model, CompiledModel):
         return model
+    if _is_workbook(model):
+        return compile_workbook(model)
     try:
         return _compile(model, limits)
     except RecursionError:
@@ -98,6 +102,24 @@ def compile_model(model, limits: ModelLimits | None = None) -> CompiledModel:
         raise ModelError.single(
             "model", "the model nests too deeply to compile"
         ) from None
+
+
+def compile_workbook(
+    source, outputs: list[str] | None = None, limits=None
+) -> CompiledModel:
+    """Compiles an .xlsx or .xlsm workbook given as bytes or a path.
+    outputs: cell addresses ("Sheet1!B7", or "B7" on the first sheet);
+    None takes the cells marked with RiskOutput(). A RiskOutput's name,
+    when it has one, names the output in results."""
+    book = read_workbook(source, limits)
+    translated = translate(book, outputs)
+    return _compile_spec(translated.spec, 0)
+
+
+def _is_workbook(model) -> bool:
+    if isinstance(model, Path):
+        return model.suffix.lower() in (".xlsx", ".xlsm")
+    return isinstance(model, (bytes, bytearray)) and is_workbook(model)
 
 
 def _compile(model, limits: ModelLimits | None) -> CompiledModel:
@@ -140,6 +162,8 @@ def _error_parameter(spec, values: list[float]) -> str | None:
 
 
 def _parse(spec: ModelSpec) -> dict[str, ast.Node]:
+    if spec.trees is not None:
+        return spec.trees
     trees, violations = {}, []
     for name, value in spec.cells.items():
         if isinstance(value, float):

@@ -53,6 +53,9 @@ class ModelSpec:
     # The "correlations" groups, shapes checked (model.correlation): each
     # {"inputs": [NAME, ...], "matrix": ndarray, "repair": bool}.
     correlations: list = field(default_factory=list)
+    # Parsed syntax trees by cell name, when the cells were parsed already
+    # (a workbook's, whose formulas hold references); None: parse cells.
+    trees: dict | None = None
 
 
 def read_model(model, limits: ModelLimits | None = None) -> ModelSpec:

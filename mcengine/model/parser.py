@@ -6,7 +6,8 @@ comparison (= <> < <= > >=), concatenation (&), + and -, * and /,
 exponent (^, left-associative as in Excel: 2^3^2 = 64), percent (postfix),
 and prefix minus, which binds tighter than ^ (so -2^2 = 4, as Excel says).
 
-Cell references and ranges (A1, A1:B2) belong to workbooks; in a model of
+Cell references and ranges (A1, $A$1, A1:B2, A:A, 'Sheet 2'!B4) are read
+only when parsing a workbook's formula (workbook=True); in a model of
 named cells a name that reads as a reference is refused by model.names.
 """
 
@@ -53,17 +54,36 @@ _OPERATORS = (
     "%",
 )
 _PUNCT = "(),;{}"
+# A workbook reference: an optional sheet (plain or quoted, '' for a quote
+# inside), then a cell, a rectangle, whole columns (A:C) or whole rows
+# (1:3); $ anchors are allowed and carry no meaning here.
+_SHEET = r"(?:(?P<sheet>'(?:[^']|'')+'|[^\W\d][\w.]*)!)?"
+_CELL = r"\$?[A-Za-z]{1,3}\$?[0-9]+"
+_REF = re.compile(
+    _SHEET
+    + r"(?:(?P<c1>"
+    + _CELL
+    + r")(?::(?P<c2>"
+    + _CELL
+    + r"))?"
+    + r"|(?P<col1>\$?[A-Za-z]{1,3}):(?P<col2>\$?[A-Za-z]{1,3})"
+    + r"|(?P<row1>\$?[0-9]+):(?P<row2>\$?[0-9]+))"
+    + r"(?![\w(!.])"
+)
+_MAX_ROW, _MAX_COLUMN = 1_048_576, 16_384
 
 
-def tokenize(text: str) -> list[Token]:
-    """Splits formula text (without its "=") into tokens."""
+def tokenize(text: str, workbook: bool = False) -> list[Token]:
+    """Splits formula text (without its "=") into tokens; with workbook,
+    cell references and ranges are tokens of kind "ref"."""
     tokens, i = [], 0
     while i < len(text):
         char = text[i]
         if char.isspace():
             i += 1
             continue
-        token = _read_token(text, i)
+        token = _read_ref(text, i) if workbook else None
+        token = token or _read_token(text, i)
         tokens.append(token)
         i += len(token.text)
     tokens.append(Token("end", "", len(text) + 1))
@@ -95,6 +115,67 @@ def _read_token(text: str, i: int) -> Token:
             "available in workbooks; refer to cells by name",
         )
     raise FormulaSyntaxError(pos, f"unexpected character '{text[i]}'")
+
+
+def _read_ref(text: str, i: int) -> Token | None:
+    match = _REF.match(text, i)
+    if not match:
+        return None
+    if match.group("row1") and (i > 0 and text[i - 1] in "0123456789."):
+        return None
+    return Token("ref", match.group(0), i + 1)
+
+
+def column_number(letters: str) -> int:
+    """1 for A, 27 for AA, 16384 for XFD."""
+    n = 0
+    for char in letters.upper():
+        n = n * 26 + ord(char) - ord("A") + 1
+    return n
+
+
+def column_letters(n: int) -> str:
+    letters = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return letters
+
+
+def _cell(text: str) -> tuple[int, int]:
+    text = text.replace("$", "")
+    split = len(text.rstrip("0123456789"))
+    return int(text[split:]), column_number(text[:split])
+
+
+def reference(token: Token) -> ast.Ref:
+    """The Ref of a "ref" token; FormulaSyntaxError beyond the sheet."""
+    match = _REF.match(token.text)
+    sheet = match.group("sheet")
+    if sheet and sheet.startswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    if match.group("c1"):
+        row1, col1 = _cell(match.group("c1"))
+        row2, col2 = _cell(match.group("c2") or match.group("c1"))
+    elif match.group("col1"):
+        row1, row2 = 1, None
+        col1 = column_number(match.group("col1").replace("$", ""))
+        col2 = column_number(match.group("col2").replace("$", ""))
+    else:
+        col1, col2 = 1, None
+        row1 = int(match.group("row1").replace("$", ""))
+        row2 = int(match.group("row2").replace("$", ""))
+    rows = [r for r in (row1, row2) if r is not None]
+    cols = [c for c in (col1, col2) if c is not None]
+    if not all(1 <= r <= _MAX_ROW for r in rows) or not all(
+        1 <= c <= _MAX_COLUMN for c in cols
+    ):
+        raise FormulaSyntaxError(
+            token.pos, f"'{token.text}' lies beyond the sheet (XFD1048576)"
+        )
+    row1, row2 = (min(rows), max(rows)) if row2 is not None else (row1, None)
+    col1, col2 = (min(cols), max(cols)) if col2 is not None else (col1, None)
+    return ast.Ref(token.pos, sheet, row1, col1, row2, col2)
 
 
 def _read_string(text: str, i: int) -> str:
@@ -132,8 +213,8 @@ MAX_NESTING = 100
 
 
 class _Parser:
-    def __init__(self, text: str):
-        self.tokens = tokenize(text)
+    def __init__(self, text: str, workbook: bool = False):
+        self.tokens = tokenize(text, workbook)
         self.i = 0
         self.depth = 0
 
@@ -201,6 +282,8 @@ class _Parser:
             return ast.ErrorLiteral(token.pos, token.text.upper())
         if token.kind == "name":
             return self.name_or_call(token)
+        if token.kind == "ref":
+            return reference(token)
         if token.text == "(":
             inner = self.expression()
             self.expect(")")
@@ -285,10 +368,11 @@ def describe(token: Token) -> str:
     return f"found '{token.text}'"
 
 
-def parse_formula(text: str) -> ast.Node:
-    """Parses formula text (with or without its leading "=")."""
+def parse_formula(text: str, workbook: bool = False) -> ast.Node:
+    """Parses formula text (with or without its leading "="); workbook:
+    read cell references and ranges (ast.Ref)."""
     body = text.removeprefix("=")
-    parser = _Parser(body)
+    parser = _Parser(body, workbook)
     if parser.peek().kind == "end":
         raise FormulaSyntaxError(1, "empty formula")
     tree = parser.expression()

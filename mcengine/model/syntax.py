@@ -44,6 +44,23 @@ class Name(Node):
 
 
 @dataclass(frozen=True)
+class Ref(Node):
+    """A workbook reference: a cell or a rectangle of cells, 1-based;
+    sheet None for the formula's own sheet. A whole column has rows 1 to
+    None (the sheet's last used row), a whole row columns 1 to None."""
+
+    sheet: str | None
+    row1: int
+    col1: int
+    row2: int | None
+    col2: int | None
+
+    @property
+    def single(self) -> bool:
+        return self.row1 == self.row2 and self.col1 == self.col2
+
+
+@dataclass(frozen=True)
 class Array(Node):
     """An array constant {1,2;3,4}: rows of elements."""
 

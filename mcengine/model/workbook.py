@@ -1,0 +1,426 @@
+"""Excel workbooks (.xlsx, .xlsm) as models.
+
+A workbook is read with openpyxl (through defusedxml, so no XML entity
+tricks) twice: once for its formulas, once for the values Excel cached.
+Macros are never run, nor even read. Before openpyxl sees the file its zip
+directory is checked against the limits (file size, total uncompressed
+size, so a zip bomb is refused before anything is expanded), then the
+sheet and formula-cell counts.
+
+Each non-empty cell becomes a model cell named by its address, as
+"Sheet1!B7" (the sheet as Excel names it, without quotes). Formulas are
+parsed with references (A1, $A$1, ranges, whole columns and rows within
+the sheet's used range, 'Other sheet'!B4), and rewritten into the named-cell
+syntax tree the compiler takes: a reference to a cell becomes that cell's
+name (an empty cell reads as 0), a range becomes the list of its non-empty,
+non-text cells (functions that take lists, such as SUM and NPV, read them
+per iteration), a defined name (sheet-scoped first, then workbook-scoped)
+becomes what it refers to. Outputs are the cells marked with RiskOutput()
+(which adds 0 to the formula, as in @RISK; its optional name labels the
+output) or those the caller lists.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcengine.model import syntax as ast
+from mcengine.model.errors import ModelError, Violation
+from mcengine.model.loader import ModelSpec
+from mcengine.model.names import key
+from mcengine.model.parser import (
+    FormulaSyntaxError,
+    column_letters,
+    parse_formula,
+)
+
+OUTPUT = "RISKOUTPUT"
+
+
+@dataclass(frozen=True)
+class WorkbookLimits:
+    """What a workbook may be, checked before and while it is read."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_uncompressed_bytes: int = 500 * 1024 * 1024
+    max_sheets: int = 256
+    max_formula_cells: int = 200_000
+    max_cells: int = 1_000_000
+
+
+@dataclass
+class Workbook:
+    """What was read: each cell's content and cached value by address."""
+
+    sheets: list[str]
+    cells: dict[str, object]  # address -> number, text, bool or "=formula"
+    cached: dict[str, object]  # address -> Excel's cached value
+    names: dict[tuple[str | None, str], str]  # (sheet or None, NAME) -> text
+    used_rows: dict[str, int]
+    used_cols: dict[str, int]
+    array_formulas: set[str] = field(default_factory=set)
+
+
+def address(sheet: str, row: int, col: int) -> str:
+    return f"{sheet}!{column_letters(col)}{row}"
+
+
+def is_workbook(data: bytes) -> bool:
+    """Whether data looks like a zip archive (an .xlsx or .xlsm)."""
+    return data[:4] == b"PK\x03\x04"
+
+
+def read_workbook(source, limits: WorkbookLimits | None = None) -> Workbook:
+    """Reads a workbook from bytes or a path; ModelError on anything
+    wrong with it, naming the limit or the problem."""
+    limits = limits or WorkbookLimits()
+    data = Path(source).read_bytes() if isinstance(source, Path) else source
+    if not isinstance(data, (bytes, bytearray)):
+        raise ModelError.single("workbook", "a workbook is given as bytes")
+    _check_archive(bytes(data), limits)
+    import openpyxl  # imported here: only workbooks need it
+
+    try:
+        formulas = openpyxl.load_workbook(
+            io.BytesIO(data), data_only=False, keep_vba=False
+        )
+        values = openpyxl.load_workbook(
+            io.BytesIO(data), data_only=True, keep_vba=False
+        )
+    except Exception as exc:  # openpyxl raises many kinds on bad files
+        raise ModelError.single(
+            "workbook", f"not a readable .xlsx or .xlsm workbook: {exc}"
+        ) from None
+    return _contents(formulas, values, limits)
+
+
+def _check_archive(data: bytes, limits: WorkbookLimits) -> None:
+    if len(data) > limits.max_bytes:
+        raise ModelError.single(
+            "workbook",
+            f"the file is {len(data):,} bytes; the limit is "
+            f"{limits.max_bytes:,}",
+        )
+    if not is_workbook(data):
+        raise ModelError.single(
+            "workbook", "not an .xlsx or .xlsm file (not a zip archive)"
+        )
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except zipfile.BadZipFile as exc:
+        raise ModelError.single(
+            "workbook", f"a damaged zip archive: {exc}"
+        ) from None
+    total = sum(m.file_size for m in members)
+    if total > limits.max_uncompressed_bytes:
+        raise ModelError.single(
+            "workbook",
+            f"it expands to {total:,} bytes; the limit is "
+            f"{limits.max_uncompressed_bytes:,} (refused before expanding)",
+        )
+
+
+def _contents(formulas, values, limits: WorkbookLimits) -> Workbook:
+    if len(formulas.sheetnames) > limits.max_sheets:
+        raise ModelError.single(
+            "workbook",
+            f"it has {len(formulas.sheetnames)} sheets; the limit is "
+            f"{limits.max_sheets}",
+        )
+    book = Workbook(list(formulas.sheetnames), {}, {}, {}, {}, {})
+    formula_count = 0
+    for ws in formulas.worksheets:
+        cached = values[ws.title]
+        book.used_rows[ws.title] = ws.max_row
+        book.used_cols[ws.title] = ws.max_column
+        for row in ws.iter_rows():
+            for cell in row:
+                content = _content(cell.value)
+                if content is None:
+                    continue
+                where = address(ws.title, cell.row, cell.column)
+                if isinstance(content, str) and content.startswith("="):
+                    formula_count += 1
+                    if type(cell.value).__name__ == "ArrayFormula":
+                        book.array_formulas.add(where)
+                book.cells[where] = content
+                book.cached[where] = cached[cell.coordinate].value
+                if len(book.cells) > limits.max_cells:
+                    raise ModelError.single(
+                        "workbook",
+                        f"it has over {limits.max_cells:,} cells; that is "
+                        "the limit",
+                    )
+        for name, defined in getattr(ws, "defined_names", {}).items():
+            book.names[(key(ws.title), key(name))] = defined.attr_text
+    if formula_count > limits.max_formula_cells:
+        raise ModelError.single(
+            "workbook",
+            f"it has {formula_count:,} formula cells; the limit is "
+            f"{limits.max_formula_cells:,}",
+        )
+    for name, defined in formulas.defined_names.items():
+        book.names[(None, key(name))] = defined.attr_text
+    return book
+
+
+def _content(value) -> object:
+    """A cell's content as the model takes it: a number, text, or a
+    formula starting with "="; None for an empty cell."""
+    if value is None:
+        return None
+    if type(value).__name__ == "ArrayFormula":
+        return "=" + value.text.removeprefix("=")
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return value if value.startswith("=") else value
+    # Dates and times: Excel's serial number (1900 system).
+    serial = _date_serial(value)
+    return serial if serial is not None else str(value)
+
+
+def _date_serial(value) -> float | None:
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        delta = value - datetime.datetime(1899, 12, 30)
+        return delta.days + delta.seconds / 86400
+    if isinstance(value, datetime.date):
+        return float((value - datetime.date(1899, 12, 30)).days)
+    return None
+
+
+@dataclass
+class Translated:
+    """A workbook as the compiler takes it, and what translating found."""
+
+    spec: ModelSpec
+    outputs: list[str]  # output cell addresses
+    labels: dict[str, str]  # output address -> the name RiskOutput gave
+    unsupported: list[dict] = field(default_factory=list)
+
+
+def translate(book: Workbook, outputs: list[str] | None = None) -> Translated:
+    """The workbook's cells as a ModelSpec with parsed trees; outputs:
+    cell addresses ("Sheet1!B7", or "B7" on the first sheet), else the
+    RiskOutput() cells."""
+    rewriter = _Rewriter(book)
+    trees, violations = {}, []
+    for where, content in book.cells.items():
+        sheet = where.rsplit("!", 1)[0]
+        if isinstance(content, float):
+            trees[where] = ast.Number(1, content)
+        elif content.startswith("="):
+            try:
+                tree = parse_formula(content, workbook=True)
+                trees[where] = rewriter.rewrite(tree, sheet, where)
+            except FormulaSyntaxError as exc:
+                violations.append(Violation(f"cells.{where}", str(exc)))
+        else:
+            trees[where] = ast.Text(1, content)
+    chosen = _outputs(book, outputs, rewriter.marked, violations)
+    if violations:
+        raise ModelError(violations)
+    cells = {where: _cell_text(book.cells[where]) for where in trees}
+    labels = {w: n for w, n in rewriter.marked.items() if n and w in chosen}
+    names = _output_names(chosen, labels, cells)
+    for where, name in zip(chosen, names):
+        if name != where:  # an alias cell: the output under its label
+            cells[name] = "=" + where
+            trees[name] = ast.Name(1, where)
+    spec = ModelSpec(None, cells, names, None, [], trees=trees)
+    return Translated(spec, chosen, labels)
+
+
+def _output_names(chosen, labels, cells) -> list[str]:
+    """Each output's name: its RiskOutput label when that names no cell
+    and no other output, else its address."""
+    taken = {key(c) for c in cells}
+    names = []
+    for where in chosen:
+        label = labels.get(where)
+        if label and key(label) not in taken:
+            taken.add(key(label))
+            names.append(label)
+        else:
+            names.append(where)
+    return names
+
+
+def _cell_text(content) -> float | str:
+    return content if isinstance(content, float) else str(content)
+
+
+def _outputs(book, requested, marked, violations) -> list[str]:
+    if not requested:
+        if not marked:
+            violations.append(
+                Violation(
+                    "outputs",
+                    "no outputs: mark cells with RiskOutput() or list "
+                    "output cells (such as Sheet1!B7)",
+                )
+            )
+        return _sorted_addresses(book, list(marked))
+    by_key = {key(w): w for w in book.cells}
+    chosen = []
+    for i, text in enumerate(requested):
+        text = text.strip()
+        if "!" not in text:
+            text = f"{book.sheets[0]}!{text}"
+        sheet, cell = text.rsplit("!", 1)
+        sheet = sheet.strip("'").replace("''", "'")
+        found = by_key.get(key(f"{sheet}!{cell.replace('$', '')}"))
+        if found is None:
+            violations.append(
+                Violation(
+                    f"outputs[{i}]",
+                    f"'{requested[i]}' is not a non-empty cell of the "
+                    "workbook",
+                )
+            )
+        else:
+            chosen.append(found)
+    return chosen
+
+
+def _sorted_addresses(book, addresses: list[str]) -> list[str]:
+    order = {key(s): i for i, s in enumerate(book.sheets)}
+    pattern = re.compile(r"([A-Z]+)([0-9]+)$")
+
+    def rank(where: str):
+        sheet, cell = where.rsplit("!", 1)
+        letters, row = pattern.match(cell).groups()
+        return (order[key(sheet)], int(row), len(letters), letters)
+
+    return sorted(addresses, key=rank)
+
+
+class _Rewriter:
+    """Workbook trees -> named-cell trees (see the module's docstring)."""
+
+    def __init__(self, book: Workbook):
+        self.book = book
+        self.by_key = {key(w): w for w in book.cells}
+        self.sheets = {key(s): s for s in book.sheets}
+        self.marked: dict[str, str | None] = {}  # address -> label
+        self._names_seen: list[str] = []
+
+    def rewrite(self, tree: ast.Node, sheet: str, where: str) -> ast.Node:
+        self.where = where
+        return self.node(tree, sheet)
+
+    def node(self, node: ast.Node, sheet: str) -> ast.Node:
+        if isinstance(node, ast.Ref):
+            return self.ref(node, sheet)
+        if isinstance(node, ast.Name):
+            return self.name(node, sheet)
+        if isinstance(node, ast.Unary):
+            return ast.Unary(node.pos, node.op, self.node(node.operand, sheet))
+        if isinstance(node, ast.Binary):
+            return ast.Binary(
+                node.pos,
+                node.op,
+                self.node(node.left, sheet),
+                self.node(node.right, sheet),
+            )
+        if isinstance(node, ast.Call):
+            if node.key == OUTPUT:
+                return self.output(node)
+            args = tuple(self.node(a, sheet) for a in node.args)
+            return ast.Call(node.pos, node.name, args)
+        return node
+
+    def output(self, call: ast.Call) -> ast.Node:
+        label = None
+        if call.args and isinstance(call.args[0], ast.Text):
+            label = call.args[0].value or None
+        self.marked[self.where] = label
+        return ast.Number(call.pos, 0.0)
+
+    def ref(self, ref: ast.Ref, sheet: str) -> ast.Node:
+        target = sheet
+        if ref.sheet is not None:
+            target = self.sheets.get(key(ref.sheet))
+            if target is None:
+                raise FormulaSyntaxError(
+                    ref.pos,
+                    f"no sheet named '{ref.sheet}' (the workbook has "
+                    + ", ".join(f"'{s}'" for s in self.book.sheets)
+                    + ")",
+                )
+        if ref.single:
+            found = self.by_key.get(key(address(target, ref.row1, ref.col1)))
+            return (
+                ast.Name(ref.pos, found) if found else ast.Number(ref.pos, 0)
+            )
+        row2 = ref.row2 or self.book.used_rows.get(target, 1)
+        col2 = ref.col2 or self.book.used_cols.get(target, 1)
+        names = []
+        for row in range(ref.row1, min(row2, self.book.used_rows[target]) + 1):
+            for col in range(
+                ref.col1, min(col2, self.book.used_cols[target]) + 1
+            ):
+                found = self.by_key.get(key(address(target, row, col)))
+                if found is None:
+                    continue
+                content = self.book.cells[found]
+                if isinstance(content, str) and not content.startswith("="):
+                    continue  # text in a range is skipped, as SUM does
+                names.append(ast.Name(ref.pos, found))
+        return ast.Array(ref.pos, (tuple(names),))
+
+    def name(self, node: ast.Name, sheet: str) -> ast.Node:
+        text = self.book.names.get((key(sheet), key(node.name)))
+        if text is None:
+            text = self.book.names.get((None, key(node.name)))
+        if text is None:
+            return node
+        if key(node.name) in self._names_seen:
+            raise FormulaSyntaxError(
+                node.pos, f"the defined name '{node.name}' refers to itself"
+            )
+        self._names_seen.append(key(node.name))
+        try:
+            inner = parse_formula("=" + text, workbook=True)
+            return self.node(_at(inner, node.pos), sheet)
+        except FormulaSyntaxError as exc:
+            raise FormulaSyntaxError(
+                node.pos,
+                f"the defined name '{node.name}' ({text}) does not parse: "
+                f"{exc.reason}",
+            ) from None
+        finally:
+            self._names_seen.pop()
+
+
+def _at(node: ast.Node, pos: int) -> ast.Node:
+    """The tree of a defined name, every node placed where the name was
+    written (so messages point at the name)."""
+    if isinstance(node, ast.Unary):
+        return ast.Unary(pos, node.op, _at(node.operand, pos))
+    if isinstance(node, ast.Binary):
+        return ast.Binary(
+            pos, node.op, _at(node.left, pos), _at(node.right, pos)
+        )
+    if isinstance(node, ast.Call):
+        return ast.Call(pos, node.name, tuple(_at(a, pos) for a in node.args))
+    if isinstance(node, ast.Array):
+        rows = tuple(tuple(_at(e, pos) for e in row) for row in node.rows)
+        return ast.Array(pos, rows)
+    return type(node)(
+        pos,
+        *[getattr(node, f) for f in node.__dataclass_fields__ if f != "pos"],
+    )
+
+
+def is_finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
