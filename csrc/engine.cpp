@@ -23,11 +23,17 @@ int32_t operand_count(int32_t op) {
     case OP_LN:
     case OP_LOG10:
     case OP_NORM_S_INV:
+    case OP_ISERROR:
+    case OP_ISNA:
       return 1;
     case OP_IF:
     case OP_NORM_INV:
+    case OP_GAMMA_INV:
+    case OP_BETA_INV:
       return 3;
     case OP_NORM_DIST:
+    case OP_GAMMA_DIST:
+    case OP_BETA_DIST:
       return 4;
     case OP_PMT:
     case OP_PV:

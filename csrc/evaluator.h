@@ -18,6 +18,7 @@
 #include "dist.h"
 #include "dist_truncate.h"
 #include "excel_ops.h"
+#include "excel_stats.h"
 #include "mc_defs.h"
 #include "philox.h"
 #include "sampling.h"
@@ -70,6 +71,13 @@ enum Opcode : int32_t {
   OP_NORM_INV,
   OP_NORM_DIST,  // a3 = cumulative flag register
   OP_SAMPLE,     // a0 kind, a1 stream, a2 aux index or -1, a3..a6 parameters
+  OP_ISERROR,
+  OP_ISNA,
+  OP_GAMMA_DIST,  // x, alpha, beta, cumulative
+  OP_GAMMA_INV,   // p, alpha, beta
+  OP_BETA_DIST,   // t in [0, 1], alpha, beta, cumulative
+  OP_BETA_INV,    // p, alpha, beta
+  OP_T_INV,       // p, degrees of freedom
   OP_COUNT
 };
 
@@ -145,12 +153,29 @@ MC_HD void eval_wide(int32_t op, const int32_t* in, double* regs, int64_t stride
     case OP_NORM_INV:
       for (int32_t k = 0; k < n; ++k) d[k] = op_norm_inv(a[k], b[k], c[k]);
       return;
+    case OP_GAMMA_INV:
+      for (int32_t k = 0; k < n; ++k) d[k] = op_gamma_inv(a[k], b[k], c[k]);
+      return;
+    case OP_BETA_INV:
+      for (int32_t k = 0; k < n; ++k) d[k] = op_beta_inv(a[k], b[k], c[k]);
+      return;
+    case OP_T_INV:
+      for (int32_t k = 0; k < n; ++k) d[k] = op_t_inv(a[k], b[k]);
+      return;
     default:
       break;
   }
   const double* e = regs + in[3] * stride;
   if (op == OP_NORM_DIST) {
     for (int32_t k = 0; k < n; ++k) d[k] = op_norm_dist(a[k], b[k], c[k], e[k]);
+    return;
+  }
+  if (op == OP_GAMMA_DIST) {
+    for (int32_t k = 0; k < n; ++k) d[k] = op_gamma_dist(a[k], b[k], c[k], e[k]);
+    return;
+  }
+  if (op == OP_BETA_DIST) {
+    for (int32_t k = 0; k < n; ++k) d[k] = op_beta_dist(a[k], b[k], c[k], e[k]);
     return;
   }
   const double* f = regs + in[4] * stride;
@@ -197,6 +222,8 @@ MC_HD void eval_block(const ProgramView& p, double* regs, int64_t stride,
       MC_BINARY(OP_LOG, op_log)
       MC_BINARY(OP_MOD, op_mod)
       MC_UNARY(OP_NORM_S_INV, op_norm_s_inv)
+      MC_UNARY(OP_ISERROR, op_iserror)
+      MC_UNARY(OP_ISNA, op_isna)
       case OP_ROUND: {
         const double* a = regs + in[0] * stride;
         const double* b = regs + in[1] * stride;

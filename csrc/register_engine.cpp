@@ -143,12 +143,13 @@ const char* status_name(mc::RunStatus s) {
 
 py::dict opcodes() {
   py::dict d;
-  const char* names[] = {"NEG",   "ADD",        "SUB",      "MUL",       "DIV",   "POW",
-                         "EQ",    "NE",         "LT",       "LE",        "IF",    "AND",
-                         "OR",    "XOR",        "NOT",      "MIN",       "MAX",   "ABS",
-                         "INT",   "TRUNC",      "SIGN",     "SQRT",      "EXP",   "LN",
-                         "LOG10", "LOG",        "MOD",      "ROUND",     "PMT",   "PV",
-                         "FV",    "NORM_S_INV", "NORM_INV", "NORM_DIST", "SAMPLE"};
+  const char* names[] = {
+      "NEG",     "ADD",  "SUB",        "MUL",        "DIV",       "POW",       "EQ",
+      "NE",      "LT",   "LE",         "IF",         "AND",       "OR",        "XOR",
+      "NOT",     "MIN",  "MAX",        "ABS",        "INT",       "TRUNC",     "SIGN",
+      "SQRT",    "EXP",  "LN",         "LOG10",      "LOG",       "MOD",       "ROUND",
+      "PMT",     "PV",   "FV",         "NORM_S_INV", "NORM_INV",  "NORM_DIST", "SAMPLE",
+      "ISERROR", "ISNA", "GAMMA_DIST", "GAMMA_INV",  "BETA_DIST", "BETA_INV",  "T_INV"};
   static_assert(sizeof(names) / sizeof(names[0]) == mc::OP_COUNT, "opcode names");
   for (int32_t i = 0; i < mc::OP_COUNT; ++i) d[names[i]] = i;
   return d;

@@ -61,9 +61,25 @@ class TextValue:
 
 @dataclass(frozen=True)
 class ArrayValue:
-    """An array constant's elements, row by row."""
+    """An array constant's or a range's elements, row by row (columns per
+    row; 0 when unknown, a single row)."""
 
     items: tuple
+    columns: int = 0
+
+    @property
+    def width(self) -> int:
+        return self.columns or len(self.items)
+
+    @property
+    def height(self) -> int:
+        return len(self.items) // self.width if self.items else 0
+
+
+@dataclass(frozen=True)
+class EmptyValue:
+    """An empty cell of a range: skipped by functions over lists, 0 in
+    arithmetic."""
 
 
 @dataclass

@@ -15,6 +15,7 @@ import math
 from mcengine.model import syntax as ast
 from mcengine.model.builder import (
     ArrayValue,
+    EmptyValue,
     ProgramBuilder,
     Reg,
     TextValue,
@@ -28,6 +29,7 @@ from mcengine.model.functions import (
     CallError,
     supported_functions,
 )
+from mcengine.model.library import LIBRARY
 from mcengine.model.names import key
 from mcengine.model.static import NoMean, mean_register
 
@@ -41,7 +43,7 @@ class CellError(ValueError):
         super().__init__(f"position {pos}: {reason}")
 
 
-Value = Reg | TextValue | ArrayValue
+Value = Reg | TextValue | ArrayValue | EmptyValue
 
 _COMPARE = {
     "=": ("EQ", False),
@@ -63,7 +65,7 @@ TRUNC_VALUES, TRUNC_PROBS = 1, 2  # dist_truncate.h's TruncMode
 
 def known_names() -> list[str]:
     """Function and distribution names, for "did you mean" hints."""
-    names = supported_functions() + ["RiskSimtable"]
+    names = supported_functions() + sorted(LIBRARY) + ["RiskSimtable"]
     return names + sorted(spec.name for spec in DISTRIBUTIONS.values())
 
 
@@ -116,11 +118,13 @@ class CellCompiler:
     def coerce(self, value: Value, node: ast.Node) -> Reg:
         if isinstance(value, Reg):
             return value
+        if isinstance(value, EmptyValue):
+            return self.b.constant(0.0)
         if isinstance(value, TextValue):
             return self.b.constant(text_to_number(value.text))
         raise CellError(
             node.pos,
-            "an array constant can only be an "
+            "a range or array constant can only be an "
             "argument of a function that takes a list",
         )
 
@@ -140,7 +144,11 @@ class CellCompiler:
         return self.b.constant(0.0)
 
     def visit_Array(self, node: ast.Array) -> Value:
-        return ArrayValue(tuple(self.value(e) for e in node.elements()))
+        items = tuple(self.value(e) for e in node.elements())
+        return ArrayValue(items, len(node.rows[0]) if node.rows else 0)
+
+    def visit_Empty(self, node: ast.Empty) -> Value:
+        return EmptyValue()
 
     def visit_Name(self, node: ast.Name) -> Value:
         found = self.values.get(key(node.name))
@@ -222,6 +230,8 @@ class CellCompiler:
                 return self.simtable(node)
             if name in DISTRIBUTIONS:
                 return self.distribution(node, DISTRIBUTIONS[name])
+            if name in LIBRARY:
+                return LIBRARY[name](self, node)
             if name in SIMPLE:
                 return self.simple(node, SIMPLE[name])
             if name in VARIADIC:
@@ -272,8 +282,12 @@ class CellCompiler:
         args: list[Reg] = []
         for arg in node.args:
             value = self.value(arg)
-            items = value.items if isinstance(value, ArrayValue) else [value]
-            args.extend(self.coerce(v, arg) for v in items)
+            if isinstance(value, ArrayValue):
+                # Empty cells and text in a range or array are skipped,
+                # as Excel's SUM, AVERAGE, MIN and the like skip them.
+                args.extend(v for v in value.items if isinstance(v, Reg))
+            else:
+                args.append(self.coerce(value, arg))
         self.check_count(len(args), spec.min_args, spec.max_args)
         return spec.emit(self.b, args)
 

@@ -86,6 +86,11 @@ class Binary(Node):
 
 
 @dataclass(frozen=True)
+class Empty(Node):
+    """An empty cell inside a workbook range (keeps the range's shape)."""
+
+
+@dataclass(frozen=True)
 class Missing(Node):
     """An omitted argument, as in IF(x, , 2)."""
 

@@ -40,6 +40,9 @@ from mcengine.model.parser import (
 )
 
 OUTPUT = "RISKOUTPUT"
+# The most cells one range may cover (a whole column is cut to the used
+# rows first).
+MAX_RANGE_CELLS = 100_000
 
 
 @dataclass(frozen=True)
@@ -364,19 +367,25 @@ class _Rewriter:
             )
         row2 = ref.row2 or self.book.used_rows.get(target, 1)
         col2 = ref.col2 or self.book.used_cols.get(target, 1)
-        names = []
-        for row in range(ref.row1, min(row2, self.book.used_rows[target]) + 1):
-            for col in range(
-                ref.col1, min(col2, self.book.used_cols[target]) + 1
-            ):
+        if ref.row2 is None or ref.col2 is None:  # whole rows or columns
+            row2 = min(row2, self.book.used_rows.get(target, 1))
+            col2 = min(col2, self.book.used_cols.get(target, 1))
+        if (row2 - ref.row1 + 1) * (col2 - ref.col1 + 1) > MAX_RANGE_CELLS:
+            raise FormulaSyntaxError(
+                ref.pos,
+                f"the range holds over {MAX_RANGE_CELLS:,} cells; that is "
+                "the limit",
+            )
+        rows = []
+        for row in range(ref.row1, row2 + 1):
+            cells = []
+            for col in range(ref.col1, col2 + 1):
                 found = self.by_key.get(key(address(target, row, col)))
-                if found is None:
-                    continue
-                content = self.book.cells[found]
-                if isinstance(content, str) and not content.startswith("="):
-                    continue  # text in a range is skipped, as SUM does
-                names.append(ast.Name(ref.pos, found))
-        return ast.Array(ref.pos, (tuple(names),))
+                cells.append(
+                    ast.Name(ref.pos, found) if found else ast.Empty(ref.pos)
+                )
+            rows.append(tuple(cells))
+        return ast.Array(ref.pos, tuple(rows))
 
     def name(self, node: ast.Name, sheet: str) -> ast.Node:
         text = self.book.names.get((key(sheet), key(node.name)))
