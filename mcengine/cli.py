@@ -1,13 +1,16 @@
 """The `mcengine` command: serve, simulate, validate.
 
     mcengine serve [--port 50051] [--http-port 8000] [--threads N] ...
-    mcengine simulate MODEL.json [--target HOST:PORT] [--iterations N]
+    mcengine simulate MODEL.json|BOOK.xlsx [--outputs 'Sheet1!B7,...']
+                     [--target HOST:PORT] [--iterations N]
                      [--seed S] [--threads T] [--percentiles 5,50,95]
                      [--sampling mc|antithetic|lhs|sobol] [--targets T1,T2]
                      [--risk-levels 5,95] [--confidence C]
                      [--converge mean,p95 [--tolerance X] [--absolute]
                       [--every K]] [--json]
     mcengine validate MODEL.json [--target HOST:PORT] [--iterations N] [--json]
+    mcengine validate BOOK.xlsx [--json]   (every formula against Excel's
+                     cached value; exit status 1 when any differs)
 
 simulate and validate run in-process, or on a server with --target; the
 output is the same either way. Exit status: 0 on success, 1 for a bad or
@@ -181,7 +184,14 @@ def _validate_parser(commands) -> None:
 
 
 def _model_arguments(command) -> None:
-    command.add_argument("model", metavar="MODEL.json")
+    command.add_argument("model", metavar="MODEL.json|BOOK.xlsx")
+    command.add_argument(
+        "--outputs",
+        type=lambda text: [p.strip() for p in text.split(",") if p.strip()],
+        default=[],
+        help="a workbook's output cells, e.g. 'Sheet1!B7,Sheet1!C7' "
+        "(default: the cells with RiskOutput())",
+    )
     command.add_argument("--target", metavar="HOST:PORT", help="a server")
     command.add_argument(
         "--iterations", type=_count(1), default=DEFAULT_ITERATIONS
@@ -274,6 +284,7 @@ def _simulate(args) -> int:
             args.target,
             text,
             args.iterations,
+            output_cells=tuple(args.outputs),
             seed=args.seed,
             threads=args.threads,
             percentiles=args.percentiles,
@@ -284,7 +295,7 @@ def _simulate(args) -> int:
             convergence=_convergence(args),
         )
     else:
-        document = _simulate_here(args, _parse(args.model, text))
+        document = _simulate_here(args, _model(args, text))
     for warning in document.get("warnings", []):
         print(f"mcengine: warning: {warning}", file=sys.stderr)
     if args.json:
@@ -295,7 +306,7 @@ def _simulate(args) -> int:
     return EXIT_OK
 
 
-def _simulate_here(args, model: dict) -> dict:
+def _simulate_here(args, model) -> dict:
     from mcengine.engine import simulate
     from mcengine.model import compile_model
 
@@ -324,10 +335,18 @@ def _simulate_here(args, model: dict) -> dict:
 
 def _validate(args) -> int:
     text = _read(args.model)
+    if isinstance(text, bytes) and not args.target:
+        return _check_workbook(args, text)
     if args.target:
-        document = _remote("validate", args.target, text, args.iterations)
+        document = _remote(
+            "validate",
+            args.target,
+            text,
+            args.iterations,
+            output_cells=tuple(args.outputs),
+        )
     else:
-        document = _validate_here(_parse(args.model, text), args.iterations)
+        document = _validate_here(_model(args, text), args.iterations)
     if args.json:
         _print_json(document)
     else:
@@ -336,7 +355,39 @@ def _validate(args) -> int:
     return EXIT_OK if document["valid"] else EXIT_FAILED
 
 
-def _validate_here(model: dict, iterations: int) -> dict:
+def _check_workbook(args, data: bytes) -> int:
+    """A workbook's formulas against the values Excel cached."""
+    from mcengine.model import check_workbook
+
+    document = check_workbook(data)
+    if args.json:
+        _print_json(document)
+    else:
+        print(_check_text(args.model, document))
+    return EXIT_FAILED if document["mismatches"] else EXIT_OK
+
+
+def _check_text(path: str, document: dict) -> str:
+    lines = [
+        f"{path}: {document['matched']:,} of {document['cells_checked']:,} "
+        "formula cells match Excel's cached values"
+    ]
+    for m in document["mismatches"]:
+        lines.append(
+            f"  mismatch {m['cell']}: Excel {m['excel']!r}, engine {m['engine']!r}"
+        )
+    for u in document["unsupported"]:
+        lines.append(
+            f"  unsupported {u['cell']}: {u['function'] or u['reason']}"
+        )
+    for c in document["cycles"]:
+        lines.append("  circular: " + " -> ".join(c + [c[0]]))
+    for s in document["skipped"]:
+        lines.append(f"  skipped {s['cell']}: {s['reason']}")
+    return "\n".join(lines)
+
+
+def _validate_here(model, iterations: int) -> dict:
     from mcengine.model import compile_model
     from mcengine.service.convert import validation_document
 
@@ -365,12 +416,28 @@ def _remote(method: str, target: str, *args, **kwargs) -> dict:
         raise UserError("\n".join(lines)) from None
 
 
-def _read(path: str) -> str:
+def _read(path: str) -> str | bytes:
+    """A model file's text, or a workbook's bytes (.xlsx, .xlsm)."""
     try:
+        if _is_workbook_path(path):
+            return Path(path).read_bytes()
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise UserError(f"cannot read {path}: {reason}") from None
+
+
+def _is_workbook_path(path: str) -> bool:
+    return Path(path).suffix.lower() in (".xlsx", ".xlsm")
+
+
+def _model(args, text: str | bytes):
+    """What compile_model takes: a workbook source, or a JSON dict."""
+    from mcengine.model import WorkbookSource
+
+    if isinstance(text, bytes):
+        return WorkbookSource(text, tuple(args.outputs))
+    return _parse(args.model, text)
 
 
 def _parse(path: str, text: str) -> dict:

@@ -38,7 +38,12 @@ from mcengine.model.loader import ModelLimits, ModelSpec, read_model
 from mcengine.model.names import key
 from mcengine.model.parser import FormulaSyntaxError, parse_formula
 from mcengine.model.registers import allocate, fold
-from mcengine.model.workbook import is_workbook, read_workbook, translate
+from mcengine.model.workbook import (
+    WorkbookSource,
+    is_workbook,
+    read_workbook,
+    translate,
+)
 
 # Rough single-core costs, measured on the R1 benchmark, for estimates.
 _SECONDS_PER_OP = 1.5e-9
@@ -93,6 +98,8 @@ def compile_model(model, limits: ModelLimits | None = None) -> CompiledModel:
     """
     if isinstance(model, CompiledModel):
         return model
+    if isinstance(model, WorkbookSource):
+        return compile_workbook(model.data, list(model.outputs) or None)
     if _is_workbook(model):
         return compile_workbook(model)
     try:
@@ -111,7 +118,7 @@ def compile_workbook(
     outputs: cell addresses ("Sheet1!B7", or "B7" on the first sheet);
     None takes the cells marked with RiskOutput(). A RiskOutput's name,
     when it has one, names the output in results."""
-    book = read_workbook(source, limits)
+    book = read_workbook(source, limits, cached=False)
     translated = translate(book, outputs)
     return _compile_spec(translated.spec, 0)
 

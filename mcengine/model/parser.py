@@ -14,7 +14,7 @@ named cells a name that reads as a reference is refused by model.names.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mcengine.model import syntax as ast
 
@@ -28,11 +28,11 @@ class FormulaSyntaxError(ValueError):
         super().__init__(f"position {pos}: {reason}")
 
 
-@dataclass(frozen=True)
-class Token:
-    kind: str  # number, text, name, error, op, punct, end
+class Token(NamedTuple):
+    kind: str  # number, text, name, error, op, punct, ref, end
     text: str
     pos: int
+    ref: object = None  # a ref's ast.Ref
 
 
 ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
@@ -73,19 +73,52 @@ _REF = re.compile(
 _MAX_ROW, _MAX_COLUMN = 1_048_576, 16_384
 
 
+def _scanner(workbook: bool) -> re.Pattern:
+    """One pattern for every ordinary token, tried in this order: (a
+    reference,) a number, text, an error value, a name, an operator, a
+    punctuation mark; anything else goes through _read_token, which says
+    what is wrong."""
+    parts = [
+        rf"(?P<number>{_NUMBER.pattern})",
+        r'(?P<text>"(?:[^"]|"")*")',
+        r"(?P<error>(?i:" + "|".join(re.escape(e) for e in ERRORS) + r"))",
+        rf"(?P<name>{_NAME.pattern})",
+        r"(?P<op><>|<=|>=|[-+*/^&=<>%])",
+        r"(?P<punct>[(),;{}])",
+    ]
+    if workbook:
+        parts.insert(0, rf"(?P<ref>{_REF.pattern})")
+    return re.compile(r"\s*(?:" + "|".join(parts) + ")")
+
+
+_SCANNERS = {False: _scanner(False), True: _scanner(True)}
+
+
 def tokenize(text: str, workbook: bool = False) -> list[Token]:
     """Splits formula text (without its "=") into tokens; with workbook,
     cell references and ranges are tokens of kind "ref"."""
-    tokens, i = [], 0
-    while i < len(text):
-        char = text[i]
-        if char.isspace():
-            i += 1
+    scanner = _SCANNERS[workbook]
+    tokens, i, n = [], 0, len(text)
+    while i < n:
+        match = scanner.match(text, i)
+        if match is None or match.lastgroup is None:
+            while i < n and text[i].isspace():
+                i += 1
+            if i == n:
+                break
+            token = _read_token(text, i)  # raises for what cannot be read
+            tokens.append(token)
+            i += len(token.text)
             continue
-        token = _read_ref(text, i) if workbook else None
-        token = token or _read_token(text, i)
+        kind = match.lastgroup
+        start = match.start(kind)
+        token = Token(kind, match.group(kind), start + 1)
+        if kind == "ref":
+            token = Token(
+                kind, token.text, token.pos, _reference(token, match)
+            )
         tokens.append(token)
-        i += len(token.text)
+        i = match.end()
     tokens.append(Token("end", "", len(text) + 1))
     return tokens
 
@@ -117,15 +150,6 @@ def _read_token(text: str, i: int) -> Token:
     raise FormulaSyntaxError(pos, f"unexpected character '{text[i]}'")
 
 
-def _read_ref(text: str, i: int) -> Token | None:
-    match = _REF.match(text, i)
-    if not match:
-        return None
-    if match.group("row1") and (i > 0 and text[i - 1] in "0123456789."):
-        return None
-    return Token("ref", match.group(0), i + 1)
-
-
 def column_number(letters: str) -> int:
     """1 for A, 27 for AA, 16384 for XFD."""
     n = 0
@@ -148,9 +172,8 @@ def _cell(text: str) -> tuple[int, int]:
     return int(text[split:]), column_number(text[:split])
 
 
-def reference(token: Token) -> ast.Ref:
+def _reference(token: Token, match: re.Match) -> ast.Ref:
     """The Ref of a "ref" token; FormulaSyntaxError beyond the sheet."""
-    match = _REF.match(token.text)
     sheet = match.group("sheet")
     if sheet and sheet.startswith("'"):
         sheet = sheet[1:-1].replace("''", "'")
@@ -283,7 +306,7 @@ class _Parser:
         if token.kind == "name":
             return self.name_or_call(token)
         if token.kind == "ref":
-            return reference(token)
+            return token.ref
         if token.text == "(":
             inner = self.expression()
             self.expect(")")

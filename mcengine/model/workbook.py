@@ -56,6 +56,15 @@ class WorkbookLimits:
     max_cells: int = 1_000_000
 
 
+@dataclass(frozen=True)
+class WorkbookSource:
+    """A workbook to compile (bytes or a path) and its chosen outputs
+    (empty: the RiskOutput() cells); compile_model takes it."""
+
+    data: bytes | Path
+    outputs: tuple[str, ...] = ()
+
+
 @dataclass
 class Workbook:
     """What was read: each cell's content and cached value by address."""
@@ -78,9 +87,12 @@ def is_workbook(data: bytes) -> bool:
     return data[:4] == b"PK\x03\x04"
 
 
-def read_workbook(source, limits: WorkbookLimits | None = None) -> Workbook:
+def read_workbook(
+    source, limits: WorkbookLimits | None = None, cached: bool = True
+) -> Workbook:
     """Reads a workbook from bytes or a path; ModelError on anything
-    wrong with it, naming the limit or the problem."""
+    wrong with it, naming the limit or the problem. cached: read the
+    values Excel cached too (for validation; a simulation needs none)."""
     limits = limits or WorkbookLimits()
     data = Path(source).read_bytes() if isinstance(source, Path) else source
     if not isinstance(data, (bytes, bytearray)):
@@ -89,17 +101,26 @@ def read_workbook(source, limits: WorkbookLimits | None = None) -> Workbook:
     import openpyxl  # imported here: only workbooks need it
 
     try:
+        # Read-only mode streams each sheet (twice as fast here), so the
+        # file is read inside this try as well as opened.
         formulas = openpyxl.load_workbook(
-            io.BytesIO(data), data_only=False, keep_vba=False
+            io.BytesIO(data), data_only=False, keep_vba=False, read_only=True
         )
-        values = openpyxl.load_workbook(
-            io.BytesIO(data), data_only=True, keep_vba=False
-        )
+        values = None
+        if cached:
+            values = openpyxl.load_workbook(
+                io.BytesIO(data),
+                data_only=True,
+                keep_vba=False,
+                read_only=True,
+            )
+        return _contents(formulas, values, limits)
+    except ModelError:
+        raise
     except Exception as exc:  # openpyxl raises many kinds on bad files
         raise ModelError.single(
             "workbook", f"not a readable .xlsx or .xlsm workbook: {exc}"
         ) from None
-    return _contents(formulas, values, limits)
 
 
 def _check_archive(data: bytes, limits: WorkbookLimits) -> None:
@@ -138,27 +159,28 @@ def _contents(formulas, values, limits: WorkbookLimits) -> Workbook:
     book = Workbook(list(formulas.sheetnames), {}, {}, {}, {}, {})
     formula_count = 0
     for ws in formulas.worksheets:
-        cached = values[ws.title]
-        book.used_rows[ws.title] = ws.max_row
-        book.used_cols[ws.title] = ws.max_column
+        cached = _cached_values(values[ws.title]) if values else {}
+        rows = cols = 1
         for row in ws.iter_rows():
             for cell in row:
                 content = _content(cell.value)
                 if content is None:
                     continue
+                rows, cols = max(rows, cell.row), max(cols, cell.column)
                 where = address(ws.title, cell.row, cell.column)
                 if isinstance(content, str) and content.startswith("="):
                     formula_count += 1
                     if type(cell.value).__name__ == "ArrayFormula":
                         book.array_formulas.add(where)
                 book.cells[where] = content
-                book.cached[where] = cached[cell.coordinate].value
+                book.cached[where] = cached.get((cell.row, cell.column))
                 if len(book.cells) > limits.max_cells:
                     raise ModelError.single(
                         "workbook",
                         f"it has over {limits.max_cells:,} cells; that is "
                         "the limit",
                     )
+        book.used_rows[ws.title], book.used_cols[ws.title] = rows, cols
         for name, defined in getattr(ws, "defined_names", {}).items():
             book.names[(key(ws.title), key(name))] = defined.attr_text
     if formula_count > limits.max_formula_cells:
@@ -170,6 +192,15 @@ def _contents(formulas, values, limits: WorkbookLimits) -> Workbook:
     for name, defined in formulas.defined_names.items():
         book.names[(None, key(name))] = defined.attr_text
     return book
+
+
+def _cached_values(ws) -> dict[tuple[int, int], object]:
+    return {
+        (cell.row, cell.column): cell.value
+        for row in ws.iter_rows()
+        for cell in row
+        if cell.value is not None
+    }
 
 
 def _content(value) -> object:

@@ -31,7 +31,7 @@ class RemoteError(Exception):
 
 def simulate(
     target: str,
-    model_json: str,
+    model_json: str | bytes,
     iterations: int,
     seed: int | None = None,
     threads: int = 0,
@@ -42,10 +42,14 @@ def simulate(
     risk_levels: list[float] | None = None,
     confidence: float = 0.0,
     convergence: dict | None = None,
+    output_cells: tuple[str, ...] = (),
 ) -> dict:
-    """Run a simulation on the server at target ("host:port")."""
+    """Run a simulation on the server at target ("host:port"). The model
+    is JSON text, or a workbook's bytes (then output_cells may name its
+    outputs)."""
     request = pb.SimulateRequest(
-        model_json=model_json,
+        **_source(model_json),
+        output_cells=list(output_cells),
         iterations=iterations,
         threads=threads,
         percentiles=percentiles or [],
@@ -74,17 +78,27 @@ def simulate(
 
 def validate(
     target: str,
-    model_json: str,
+    model_json: str | bytes,
     iterations: int = 0,
     timeout: float | None = None,
+    output_cells: tuple[str, ...] = (),
 ) -> dict:
-    """Check a model on the server at target; the validation document."""
+    """Check a model (JSON text or a workbook's bytes) on the server at
+    target; the validation document."""
     request = pb.ValidateModelRequest(
-        model_json=model_json, iterations=iterations
+        **_source(model_json),
+        iterations=iterations,
+        output_cells=list(output_cells),
     )
     reply = _call(target, "ValidateModel", request, timeout)
 
     return convert.validation_dict(reply)
+
+
+def _source(model) -> dict:
+    if isinstance(model, (bytes, bytearray)):
+        return {"workbook": bytes(model)}
+    return {"model_json": model}
 
 
 def _call(target: str, method: str, request, timeout: float | None):

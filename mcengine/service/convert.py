@@ -14,21 +14,29 @@ import math
 
 from mcengine.engine.result import driver_entry, number_key
 from mcengine.model.errors import ModelError, Violation
+from mcengine.model.workbook import WorkbookSource
 from mcengine.service.request import SAMPLING_NAMES
 from mcengine.v1 import simulator_pb2 as pb
 
 SAMPLING_NUMBERS = {name: number for number, name in SAMPLING_NAMES.items()}
 
 
-def model_source(request) -> dict:
-    """The model of a Simulate or ValidateModel request, as a dict."""
+def model_source(request) -> dict | WorkbookSource:
+    """The model of a Simulate or ValidateModel request: a dict, or a
+    workbook for the compiler to read."""
     which = request.WhichOneof("source")
     if which == "model_json":
         return _parse_json(request.model_json)
+    if which == "workbook":
+        return WorkbookSource(
+            bytes(request.workbook), tuple(request.output_cells)
+        )
     if which == "model":
         return model_dict(request.model)
 
-    raise ModelError.single("model", "no model given: set model or model_json")
+    raise ModelError.single(
+        "model", "no model given: set model, model_json or workbook"
+    )
 
 
 def _parse_json(text: str) -> dict:
