@@ -32,3 +32,9 @@ def one_cell():
         return {"cells": {**cells, "x": formula}, "outputs": ["x"]}
 
     return build
+
+
+@pytest.fixture(scope="module")
+def stats():
+    """scipy.stats, the independent oracle (the test skips without it)."""
+    return pytest.importorskip("scipy.stats")

@@ -315,3 +315,54 @@ def test_correlated_model_over_grpc_matches_in_process(capsys, server):
         strict_json(local)["correlations"]
         == strict_json(remote)["correlations"]
     )
+
+
+def _write_book(tmp_path, cached_b1: float):
+    from tests.model.xlsx_files import formula, make_xlsx, number
+
+    data = make_xlsx(
+        {
+            "S": {
+                "A1": number(2),
+                "B1": formula("A1 * 21", cached_b1),
+                "C1": formula("RiskOutput() + RiskNormal(B1, 1)", 42.0),
+            }
+        }
+    )
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(data)
+    return path
+
+
+def test_workbook_simulate_and_validate(capsys, tmp_path):
+    path = _write_book(tmp_path, 42.0)
+    status, out, _ = run(capsys, "simulate", path, "--iterations", "2000",
+                         "--seed", "1", "--json")  # fmt: skip
+    assert status == 0 and list(strict_json(out)["outputs"]) == ["S!C1"]
+
+    status, out, _ = run(capsys, "simulate", path, "--outputs", "B1",
+                         "--iterations", "10", "--json")  # fmt: skip
+    assert strict_json(out)["outputs"]["S!B1"]["mean"] == 42
+
+    status, out, _ = run(capsys, "validate", path, "--json")
+    document = strict_json(out)
+    assert (
+        status == 0 and document["matched"] == 2 == document["cells_checked"]
+    )
+
+
+def test_workbook_validate_fails_on_a_mismatch(capsys, tmp_path):
+    path = _write_book(tmp_path, 41.0)
+    status, out, _ = run(capsys, "validate", path)
+
+    assert status == 1
+    assert "mismatch S!B1: Excel 41.0, engine 42.0" in out
+
+
+def test_workbook_over_grpc_matches_in_process(capsys, server, tmp_path):
+    path = _write_book(tmp_path, 42.0)
+    args = ("simulate", path, "--iterations", "500", "--seed", "3", "--json")
+    _, local, _ = run(capsys, *args)
+    _, remote, _ = run(capsys, *args, "--target", server.target)
+
+    assert strict_json(local)["outputs"] == strict_json(remote)["outputs"]

@@ -656,7 +656,9 @@ def _newton(o: _Ops, rate: Reg, value_and_slope: Callable) -> Reg:
         rate = o.sub(rate, step)
     size = o.add(o.c(1.0), o.op("ABS", rate))
     ok = o.op("LT", o.op("ABS", step), o.mul(o.c(_CONVERGED), size))
-    return o.if_(ok, rate, o.err("#NUM!"))
+    # A step that failed (a zero slope, an overflow) is #NUM! too.
+    failed = o.op("ISERROR", ok)
+    return o.if_(failed, o.err("#NUM!"), o.if_(ok, rate, o.err("#NUM!")))
 
 
 def _irr(cc, node: ast.Call):

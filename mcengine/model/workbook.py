@@ -295,7 +295,7 @@ def _cell_text(content) -> float | str:
 
 def _outputs(book, requested, marked, violations) -> list[str]:
     if not requested:
-        if not marked:
+        if not marked and not violations:  # (a bad formula may hold one)
             violations.append(
                 Violation(
                     "outputs",

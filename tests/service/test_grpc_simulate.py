@@ -349,3 +349,69 @@ def test_bad_correlations_are_field_violations(stub):
 
         assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert any(f.startswith("correlations[") for f in fields), fields
+
+
+def _workbook_bytes() -> bytes:
+    from tests.model.xlsx_files import formula, make_xlsx, number
+
+    return make_xlsx(
+        {
+            "Plan": {
+                "A1": formula("RiskNormal(100, 10)"),
+                "A2": formula("RiskNormal(50, 5)"),
+                "A3": number(25),
+                "B1": formula('RiskOutput("total") + SUM(A1:A3)'),
+                "B2": formula("A1 - A2"),
+            }
+        }
+    )
+
+
+def test_workbook_over_grpc(stub):
+    """A workbook travels as bytes; RiskOutput cells are the outputs
+    unless output_cells names others. Mean within 4 standard errors."""
+    data = _workbook_bytes()
+    reply = stub.Simulate(
+        pb.SimulateRequest(workbook=data, iterations=20_000, seed=4),
+        timeout=60,
+    )
+    (total,) = reply.outputs
+    assert total.name == "total"
+    assert abs(total.mean - 175) <= 4 * total.sem
+
+    listed = stub.Simulate(
+        pb.SimulateRequest(
+            workbook=data,
+            iterations=1_000,
+            seed=4,
+            output_cells=["B2", "Plan!B1"],
+        ),
+        timeout=60,
+    )
+    assert [o.name for o in listed.outputs] == ["Plan!B2", "total"]
+
+    check = stub.ValidateModel(
+        pb.ValidateModelRequest(workbook=data), timeout=60
+    )
+    assert check.valid and list(check.inputs) == ["Plan!A1", "Plan!A2"]
+
+
+def test_bad_workbooks_are_field_violations(stub):
+    import grpc
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
+
+    for data, cells, field in (
+        (b"not a workbook", [], "workbook"),
+        (_workbook_bytes(), ["Plan!Z99"], "outputs[0]"),
+    ):
+        request = pb.SimulateRequest(
+            workbook=data, iterations=10, output_cells=cells
+        )
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.Simulate(request, timeout=30)
+        bad = error_details_pb2.BadRequest()
+        rpc_status.from_call(raised.value).details[0].Unpack(bad)
+
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert [v.field for v in bad.field_violations] == [field]

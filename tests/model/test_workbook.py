@@ -1,0 +1,313 @@
+"""Workbooks as models: references, sheets, defined names, shared formulas,
+outputs, limits, and the comparison with Excel's cached values.
+
+Excel-computed files (../shared/cases/xlsx) are the oracle for values;
+the small workbooks here are written XML by XML (tests/model/xlsx_files)
+for the structural cases, with cached values chosen by the test. Exact
+comparisons unless a tolerance is stated.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mcengine
+from mcengine.engine.simulate import sample
+from mcengine.model import (
+    ModelError,
+    WorkbookSource,
+    check_workbook,
+    compile_workbook,
+)
+from mcengine.model.workbook import WorkbookLimits, read_workbook
+from tests.conftest import shared_path
+from tests.model.xlsx_files import (
+    formula,
+    make_xlsx,
+    number,
+    shared_child,
+    shared_master,
+    text,
+    zip_bomb,
+)
+
+
+def shared_books() -> list[Path]:
+    return sorted(shared_path("cases", "xlsx").glob("*.xlsx"))
+
+
+def test_every_shared_workbook_matches_excel():
+    """The issue's bar: zero mismatches, nothing unsupported or skipped,
+    on every Excel-computed workbook (numbers within 1e-9 relative)."""
+    for path in shared_books():
+        document = check_workbook(path)
+        assert document["mismatches"] == [], path.name
+        assert document["unsupported"] == [] and document["skipped"] == []
+        assert document["cells_checked"] > 0, path.name
+        assert document["matched"] == document["cells_checked"]
+
+
+def test_shared_npv_workbook_simulates_with_listed_outputs():
+    path = next(p for p in shared_books() if p.name == "NPV.xlsx")
+    result = mcengine.simulate(
+        WorkbookSource(path.read_bytes(), ("A1", "Sheet1!B1")), iterations=3
+    )
+
+    assert list(result.outputs) == ["Sheet1!A1", "Sheet1!B1"]
+    # Excel's cached values, within 1e-9 relative.
+    assert result.outputs["Sheet1!A1"].mean == pytest.approx(
+        1188.4434123352207, rel=1e-9
+    )
+    assert result.outputs["Sheet1!B1"].mean == pytest.approx(
+        -3749.4650870155747, rel=1e-9
+    )
+
+
+def _book(**extra_cells):
+    """Two sheets, one with a space in its name; stochastic cells summed
+    over a range per iteration; outputs marked with RiskOutput."""
+    costs = {
+        "A1": formula("RiskNormal(100, 10)"),
+        "A2": formula("RiskUniform(0, 20)"),
+        "A3": formula("RiskTriang(1, 2, 6)"),
+        "B1": formula('RiskOutput("total") + SUM(A1:A3)'),
+        "B2": formula("RiskOutput() + 'Rates & terms'!B1 * B1"),
+        "C1": formula("SUM(A:A)"),
+    }
+    costs.update(extra_cells)
+    rates = {"A1": text("tax"), "B1": number(0.25)}
+    return make_xlsx({"Costs": costs, "Rates & terms": rates})
+
+
+def test_ranges_are_read_per_iteration():
+    """Exact: the total is the sum of that iteration's three inputs, the
+    taxed cell 0.25 of it, and a whole column sums the same cells. A
+    listed output keeps its RiskOutput name ("total" for B1)."""
+    compiled = compile_workbook(_book(), ["B1", "B2", "C1", "A1", "A2", "A3"])
+    values = sample(compiled, iterations=2000, seed=5)
+    total = values["Costs!A1"] + values["Costs!A2"] + values["Costs!A3"]
+
+    assert np.array_equal(values["total"], total)
+    assert np.array_equal(values["Costs!C1"], total)
+    assert np.array_equal(values["Costs!B2"], 0.25 * total)
+
+
+def test_risk_output_marks_and_names_outputs():
+    """RiskOutput("total") names its output; a bare RiskOutput() keeps the
+    address; the mean is within 4 standard errors of 100 + 10 + 3."""
+    result = mcengine.simulate(_book(), iterations=40_000, seed=3)
+    total = result.outputs["total"]
+
+    assert list(result.outputs) == ["total", "Costs!B2"]
+    assert abs(total.mean - 113) <= 4 * total.sem
+
+
+def test_sheet_and_workbook_defined_names():
+    """A sheet-scoped name wins over the workbook's on its own sheet."""
+    book = make_xlsx(
+        {
+            "One": {"A1": number(2), "B1": formula("rate * 10", 30.0)},
+            "Two": {"A1": number(3), "B1": formula("rate * 10", 20.0)},
+        },
+        names=[("rate", "One!$A$1", None), ("rate", "Two!$A$1", 0)],
+    )
+    # On sheet One the local name (sheet index 0 -> One) is Two!A1 = 3.
+    values = sample(
+        compile_workbook(book, ["One!B1", "Two!B1"]), iterations=1, seed=1
+    )
+
+    assert values["One!B1"][0] == 30 and values["Two!B1"][0] == 20
+    document = check_workbook(book)
+    assert document["matched"] == 2 and document["mismatches"] == []
+
+
+def test_shared_formulas_children_follow_their_master():
+    """Children of a shared formula carry no text; openpyxl translates
+    the master's relative references for each."""
+    book = make_xlsx(
+        {
+            "S": {
+                "A1": number(1),
+                "A2": number(2),
+                "A3": number(3),
+                "B1": shared_master("A1*10", "B1:B3", 0, 10.0),
+                "B2": shared_child(0, 20.0),
+                "B3": shared_child(0, 30.0),
+            }
+        }
+    )
+    document = check_workbook(book)
+
+    assert document["cells_checked"] == 3 and document["matched"] == 3
+
+
+def test_mismatches_errors_and_text_are_compared():
+    book = make_xlsx(
+        {
+            "S": {
+                "A1": formula("1+1", 3.0),
+                "A2": formula("1/0", "#DIV/0!"),
+                "A3": formula("1/0", 5.0),
+                "A4": formula('"a" & "b"', "ab"),
+                "A5": formula("2*3", 6.0),
+                "A6": formula("RAND()", 0.5),
+                "A7": formula("A5"),
+            }
+        }
+    )
+    document = check_workbook(book)
+    mismatched = {m["cell"]: m for m in document["mismatches"]}
+
+    assert set(mismatched) == {"S!A1", "S!A3"}
+    assert (
+        mismatched["S!A1"]["excel"] == 3 and mismatched["S!A1"]["engine"] == 2
+    )
+    assert mismatched["S!A3"]["engine"] == "#DIV/0!"
+    assert document["matched"] == 3  # A2 (an error as the error), A4, A5
+    skipped = {s["cell"]: s["reason"] for s in document["skipped"]}
+    assert skipped["S!A6"].startswith("volatile")
+    assert skipped["S!A7"] == "Excel saved no value"
+
+
+def test_unsupported_functions_and_cycles_are_listed():
+    book = make_xlsx(
+        {
+            "S": {
+                "A1": formula("B1 + 1", 0.0),
+                "B1": formula("A1 + 1", 0.0),
+                "C1": formula("WEBSERVICE(1)", 1.0),
+                "C2": formula("C1 * 2", 2.0),
+                "D1": formula("4", 4.0),
+            }
+        }
+    )
+    document = check_workbook(book)
+
+    assert document["cycles"] == [["S!A1", "S!B1"]] or document["cycles"] == [
+        ["S!B1", "S!A1"]
+    ]
+    assert document["unsupported"][0]["cell"] == "S!C1"
+    assert document["unsupported"][0]["function"] == "WEBSERVICE"
+    assert {"cell": "S!C2", "reason": "depends on S!C1"} in document["skipped"]
+    assert document["matched"] == 1
+
+
+def test_a_cycle_is_refused_when_simulating():
+    book = make_xlsx(
+        {"S": {"A1": formula("B1 + 1"), "B1": formula("A1 + RiskOutput()")}}
+    )
+    with pytest.raises(ModelError, match="circular reference"):
+        compile_workbook(book)
+
+
+def test_stochastic_cells_are_checked_at_their_mean():
+    """@RISK's static value: each distribution at its mean (exact for
+    these closed forms)."""
+    book = make_xlsx(
+        {
+            "S": {
+                "A1": formula("RiskTriang(1, 2, 6)", 3.0),
+                "A2": formula("RiskPert(0, 2, 10)", 3.0),
+                "A3": formula("RiskDiscrete({1,2},{1,3})", 1.75),
+                "A4": formula("RiskNormal(A1, 1) * 2", 6.0),
+            }
+        }
+    )
+    document = check_workbook(book)
+
+    assert document["mismatches"] == [] and document["matched"] == 4
+
+
+def test_bad_references_name_the_cell_and_position():
+    book = make_xlsx({"S": {"A1": formula("Nowhere!B2 + RiskOutput()")}})
+    with pytest.raises(ModelError) as raised:
+        compile_workbook(book)
+    (violation,) = raised.value.violations
+    assert violation.field == "cells.S!A1"
+    assert "no sheet named 'Nowhere'" in violation.description
+
+
+def test_no_outputs_and_unknown_output_cells_are_refused():
+    book = make_xlsx({"S": {"A1": formula("RiskNormal(0, 1)")}})
+    with pytest.raises(ModelError, match="no outputs"):
+        compile_workbook(book)
+    with pytest.raises(ModelError) as raised:
+        compile_workbook(book, ["S!Z9"])
+    assert raised.value.violations[0].field == "outputs[0]"
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"not a zip at all", "not an .xlsx or .xlsm file"),
+        (b"PK\x03\x04 truncated", "damaged zip archive"),
+    ],
+)
+def test_bad_files_are_clear_errors(data, words):
+    with pytest.raises(ModelError) as raised:
+        read_workbook(data)
+    (violation,) = raised.value.violations
+    assert violation.field == "workbook" and words in violation.description
+
+
+def test_zip_bomb_is_refused_before_expanding():
+    """A 64 MiB member stored in a few KB, against a 16 MiB limit: the
+    zip directory alone refuses it (the default limit is 500 MB)."""
+    bomb = zip_bomb(64 << 20)
+    limits = WorkbookLimits(max_uncompressed_bytes=16 << 20)
+
+    assert len(bomb) < 1 << 20
+    with pytest.raises(ModelError, match="refused before expanding"):
+        read_workbook(bomb, limits)
+
+
+def test_size_sheet_and_formula_limits():
+    book = make_xlsx({f"S{i}": {"A1": formula("1")} for i in range(3)})
+    with pytest.raises(ModelError, match="3 sheets; the limit is 2"):
+        read_workbook(book, WorkbookLimits(max_sheets=2))
+    with pytest.raises(ModelError, match="3 formula cells; the limit is 2"):
+        read_workbook(book, WorkbookLimits(max_formula_cells=2))
+    with pytest.raises(ModelError, match="the limit is 100"):
+        read_workbook(book, WorkbookLimits(max_bytes=100))
+
+
+def test_openpyxl_written_workbook_with_spaces_and_dates():
+    """A workbook as openpyxl writes it (no cached values): a sheet name
+    with spaces and a date cell, which becomes Excel's serial."""
+    import datetime
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "My Inputs"
+    ws["A1"] = datetime.date(2008, 1, 1)
+    ws["B1"] = "=YEAR(A1) + RiskOutput()"
+    ws["B2"] = "='My Inputs'!A1 + 1"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    values = sample(
+        compile_workbook(buffer.getvalue(), ["B1", "B2"]), iterations=1, seed=1
+    )
+
+    assert values["My Inputs!B1"][0] == 2008
+    assert values["My Inputs!B2"][0] == 39449
+
+
+def test_date_serials_include_excels_1900_leap_day():
+    assert math.isclose(
+        sample(
+            {
+                "cells": {"x": "=DATE(1900, 3, 1) - DATE(1900, 2, 28)"},
+                "outputs": ["x"],
+            },
+            iterations=1,
+            seed=1,
+        )["x"][0],
+        2.0,
+    )
