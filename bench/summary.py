@@ -241,6 +241,38 @@ def _evaluator(found: dict[str, Figure]) -> list[str]:
     return _section("Evaluator", intro, header, rows)
 
 
+def _workbooks(found: dict[str, Figure]) -> list[str]:
+    rows = []
+    for figure in _by_prefix(found, "workbook:compile"):
+        subject = figure.subject
+        if subject:
+            rows.append([subject.name, _seconds(subject.seconds), "", "", ""])
+    for figure in _by_prefix(found, "workbook:simulate"):
+        subject = figure.subject
+        checks = subject.checks if subject else {}
+        rows.append(
+            [
+                subject.name if subject else "n/a",
+                _time(subject),
+                _rate(subject) + " instr x it/s",
+                _rate(figure.baseline) + " instr x it/s",
+                _ratio(figure)
+                + (
+                    " (identical)"
+                    if checks.get("identical_to_named_model")
+                    else ""
+                ),
+            ]
+        )
+    header = ["what", "time", "workbook rate", "JSON model rate", "ratio"]
+    intro = (
+        "Compiling a chain of formula cells from the workbook's bytes, and"
+        " simulating it beside the same chain as a JSON model."
+    )
+
+    return _section("Workbooks", intro, header, rows)
+
+
 def _mean_z(timing: Timing | None) -> str:
     if timing is None or "mean_z" not in timing.checks:
         return "n/a"
@@ -337,6 +369,7 @@ def render(
         _threads(found),
         _service(found),
         _evaluator(found),
+        _workbooks(found),
         _distributions(found),
         _load(load, load_note),
     ]

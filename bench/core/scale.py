@@ -32,6 +32,9 @@ class Scale:
     thread_rounds: int
     service_iterations: int
     service_rounds: int
+    workbook_formulas: int = 10_000
+    workbook_iterations: int = 100_000
+    workbook_rounds: int = 5
 
 
 STANDARD = Scale(
@@ -60,6 +63,9 @@ SMOKE = Scale(
     thread_rounds=1,
     service_iterations=2_000,
     service_rounds=1,
+    workbook_formulas=100,
+    workbook_iterations=2_000,
+    workbook_rounds=1,
 )
 
 

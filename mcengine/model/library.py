@@ -235,7 +235,7 @@ def _pick(o: _Ops, values: list[Reg], position: Reg) -> Reg:
 
 # Criteria ----------------------------------------------------------------
 
-_CRITERION = re.compile(r"\s*(<=|>=|<>|<|>|=)?(.*)\Z", re.S)
+_CRITERION = re.compile(r"\s*(<=|>=|<>|<|>|=)?(.*)\Z", re.DOTALL)
 
 
 def _criterion(cc, node: ast.Node) -> Callable:
@@ -289,7 +289,7 @@ def _wildcard(text: str) -> re.Pattern:
             continue
         pattern += ".*" if ch == "*" else "." if ch == "?" else re.escape(ch)
         i += 1
-    return re.compile(pattern, re.I | re.S)
+    return re.compile(pattern, re.IGNORECASE | re.DOTALL)
 
 
 def _as_reg(o: _Ops, flag) -> Reg:

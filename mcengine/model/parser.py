@@ -13,6 +13,7 @@ named cells a name that reads as a reference is refused by model.names.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -174,6 +175,20 @@ def _cell(text: str) -> tuple[int, int]:
 
 def _reference(token: Token, match: re.Match) -> ast.Ref:
     """The Ref of a "ref" token; FormulaSyntaxError beyond the sheet."""
+    parts = _reference_parts(token.text)
+    if parts is None:
+        raise FormulaSyntaxError(
+            token.pos, f"'{token.text}' lies beyond the sheet (XFD1048576)"
+        )
+    return ast.Ref(token.pos, *parts)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _reference_parts(text: str) -> tuple | None:
+    """(sheet, row1, col1, row2, col2) of a reference's text, None beyond
+    the sheet; cached, since a workbook's formulas repeat their
+    references."""
+    match = _REF.match(text)
     sheet = match.group("sheet")
     if sheet and sheet.startswith("'"):
         sheet = sheet[1:-1].replace("''", "'")
@@ -193,12 +208,10 @@ def _reference(token: Token, match: re.Match) -> ast.Ref:
     if not all(1 <= r <= _MAX_ROW for r in rows) or not all(
         1 <= c <= _MAX_COLUMN for c in cols
     ):
-        raise FormulaSyntaxError(
-            token.pos, f"'{token.text}' lies beyond the sheet (XFD1048576)"
-        )
+        return None
     row1, row2 = (min(rows), max(rows)) if row2 is not None else (row1, None)
     col1, col2 = (min(cols), max(cols)) if col2 is not None else (col1, None)
-    return ast.Ref(token.pos, sheet, row1, col1, row2, col2)
+    return sheet, row1, col1, row2, col2
 
 
 def _read_string(text: str, i: int) -> str:
@@ -235,11 +248,29 @@ _PREFIX = 7
 MAX_NESTING = 100
 
 
+class Resolver:
+    """What a workbook's parse does with references, names and calls as
+    it meets them (the default keeps each as it is)."""
+
+    def ref(self, node: ast.Ref) -> ast.Node:
+        return node
+
+    def name(self, node: ast.Name) -> ast.Node:
+        return node
+
+    def call(self, node: ast.Call) -> ast.Node:
+        return node
+
+
+_KEEP = Resolver()
+
+
 class _Parser:
-    def __init__(self, text: str, workbook: bool = False):
+    def __init__(self, text: str, workbook: bool = False, resolver=_KEEP):
         self.tokens = tokenize(text, workbook)
         self.i = 0
         self.depth = 0
+        self.resolver = resolver
 
     def peek(self) -> Token:
         return self.tokens[self.i]
@@ -306,7 +337,7 @@ class _Parser:
         if token.kind == "name":
             return self.name_or_call(token)
         if token.kind == "ref":
-            return token.ref
+            return self.resolver.ref(token.ref)
         if token.text == "(":
             inner = self.expression()
             self.expect(")")
@@ -320,11 +351,12 @@ class _Parser:
     def name_or_call(self, token: Token) -> ast.Node:
         if self.peek().text == "(":
             self.take()
-            return ast.Call(token.pos, token.text, self.arguments())
+            call = ast.Call(token.pos, token.text, self.arguments())
+            return self.resolver.call(call)
         upper = token.text.upper()
         if upper in ("TRUE", "FALSE"):
             return ast.Bool(token.pos, upper == "TRUE")
-        return ast.Name(token.pos, token.text)
+        return self.resolver.name(ast.Name(token.pos, token.text))
 
     def arguments(self) -> tuple[ast.Node, ...]:
         args: list[ast.Node] = []
@@ -391,11 +423,14 @@ def describe(token: Token) -> str:
     return f"found '{token.text}'"
 
 
-def parse_formula(text: str, workbook: bool = False) -> ast.Node:
+def parse_formula(
+    text: str, workbook: bool = False, resolver: Resolver = _KEEP
+) -> ast.Node:
     """Parses formula text (with or without its leading "="); workbook:
-    read cell references and ranges (ast.Ref)."""
+    read cell references and ranges (ast.Ref), each passed through the
+    resolver as it is read, as are names and calls."""
     body = text.removeprefix("=")
-    parser = _Parser(body, workbook)
+    parser = _Parser(body, workbook, resolver)
     if parser.peek().kind == "end":
         raise FormulaSyntaxError(1, "empty formula")
     tree = parser.expression()

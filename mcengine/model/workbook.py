@@ -35,6 +35,7 @@ from mcengine.model.loader import ModelSpec
 from mcengine.model.names import key
 from mcengine.model.parser import (
     FormulaSyntaxError,
+    Resolver,
     column_letters,
     parse_formula,
 )
@@ -117,7 +118,7 @@ def read_workbook(
         return _contents(formulas, values, limits)
     except ModelError:
         raise
-    except Exception as exc:  # openpyxl raises many kinds on bad files
+    except Exception as exc:  # noqa: BLE001 (openpyxl raises many kinds)
         raise ModelError.single(
             "workbook", f"not a readable .xlsx or .xlsm workbook: {exc}"
         ) from None
@@ -215,7 +216,7 @@ def _content(value) -> object:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        return value if value.startswith("=") else value
+        return value
     # Dates and times: Excel's serial number (1900 system).
     serial = _date_serial(value)
     return serial if serial is not None else str(value)
@@ -254,8 +255,7 @@ def translate(book: Workbook, outputs: list[str] | None = None) -> Translated:
             trees[where] = ast.Number(1, content)
         elif content.startswith("="):
             try:
-                tree = parse_formula(content, workbook=True)
-                trees[where] = rewriter.rewrite(tree, sheet, where)
+                trees[where] = rewriter.parse(content, sheet, where)
             except FormulaSyntaxError as exc:
                 violations.append(Violation(f"cells.{where}", str(exc)))
         else:
@@ -338,8 +338,9 @@ def _sorted_addresses(book, addresses: list[str]) -> list[str]:
     return sorted(addresses, key=rank)
 
 
-class _Rewriter:
-    """Workbook trees -> named-cell trees (see the module's docstring)."""
+class _Rewriter(Resolver):
+    """Workbook formulas -> named-cell trees, resolved as they are parsed
+    (see the module's docstring)."""
 
     def __init__(self, book: Workbook):
         self.book = book
@@ -347,31 +348,14 @@ class _Rewriter:
         self.sheets = {key(s): s for s in book.sheets}
         self.marked: dict[str, str | None] = {}  # address -> label
         self._names_seen: list[str] = []
+        self.sheet = self.where = ""
 
-    def rewrite(self, tree: ast.Node, sheet: str, where: str) -> ast.Node:
-        self.where = where
-        return self.node(tree, sheet)
+    def parse(self, formula: str, sheet: str, where: str) -> ast.Node:
+        self.sheet, self.where = sheet, where
+        return parse_formula(formula, workbook=True, resolver=self)
 
-    def node(self, node: ast.Node, sheet: str) -> ast.Node:
-        if isinstance(node, ast.Ref):
-            return self.ref(node, sheet)
-        if isinstance(node, ast.Name):
-            return self.name(node, sheet)
-        if isinstance(node, ast.Unary):
-            return ast.Unary(node.pos, node.op, self.node(node.operand, sheet))
-        if isinstance(node, ast.Binary):
-            return ast.Binary(
-                node.pos,
-                node.op,
-                self.node(node.left, sheet),
-                self.node(node.right, sheet),
-            )
-        if isinstance(node, ast.Call):
-            if node.key == OUTPUT:
-                return self.output(node)
-            args = tuple(self.node(a, sheet) for a in node.args)
-            return ast.Call(node.pos, node.name, args)
-        return node
+    def call(self, node: ast.Call) -> ast.Node:
+        return self.output(node) if node.key == OUTPUT else node
 
     def output(self, call: ast.Call) -> ast.Node:
         label = None
@@ -380,8 +364,8 @@ class _Rewriter:
         self.marked[self.where] = label
         return ast.Number(call.pos, 0.0)
 
-    def ref(self, ref: ast.Ref, sheet: str) -> ast.Node:
-        target = sheet
+    def ref(self, ref: ast.Ref) -> ast.Node:
+        target = self.sheet
         if ref.sheet is not None:
             target = self.sheets.get(key(ref.sheet))
             if target is None:
@@ -418,8 +402,8 @@ class _Rewriter:
             rows.append(tuple(cells))
         return ast.Array(ref.pos, tuple(rows))
 
-    def name(self, node: ast.Name, sheet: str) -> ast.Node:
-        text = self.book.names.get((key(sheet), key(node.name)))
+    def name(self, node: ast.Name) -> ast.Node:
+        text = self.book.names.get((key(self.sheet), key(node.name)))
         if text is None:
             text = self.book.names.get((None, key(node.name)))
         if text is None:
@@ -430,8 +414,8 @@ class _Rewriter:
             )
         self._names_seen.append(key(node.name))
         try:
-            inner = parse_formula("=" + text, workbook=True)
-            return self.node(_at(inner, node.pos), sheet)
+            inner = parse_formula("=" + text, workbook=True, resolver=self)
+            return _at(inner, node.pos)
         except FormulaSyntaxError as exc:
             raise FormulaSyntaxError(
                 node.pos,

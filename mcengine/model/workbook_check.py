@@ -26,7 +26,7 @@ from mcengine.model.builder import (
 from mcengine.model.codegen import CellCompiler, CellError
 from mcengine.model.graph import dependency_order, find_cycles
 from mcengine.model.names import key
-from mcengine.model.parser import FormulaSyntaxError, parse_formula
+from mcengine.model.parser import FormulaSyntaxError
 from mcengine.model.registers import fold
 from mcengine.model.workbook import Workbook, _Rewriter, read_workbook
 
@@ -70,7 +70,7 @@ class _Check:
                 c: [d for d in ds if key(d) not in in_cycle]
                 for c, ds in deps.items()
                 if key(c) not in in_cycle
-            }  # fmt: skip
+            }
         )
         values = self.evaluate(order, deps)
         document = self.compare(values)
@@ -92,8 +92,7 @@ class _Check:
                 self.skip(where, reason)
                 continue
             try:
-                tree = parse_formula(content, workbook=True)
-                self.trees[where] = rewriter.rewrite(tree, sheet, where)
+                self.trees[where] = rewriter.parse(content, sheet, where)
             except FormulaSyntaxError as exc:
                 self.skip(where, f"does not parse: {exc}")
 

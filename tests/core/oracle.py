@@ -14,8 +14,9 @@ from mcengine import _core
 
 KINDS = _core.dist_kinds()
 TAILS = np.logspace(-12, np.log10(0.5), 200)
-GRID = np.unique(np.concatenate([TAILS, 1 - TAILS,
-                                 np.linspace(1e-3, 1 - 1e-3, 999)]))
+GRID = np.unique(
+    np.concatenate([TAILS, 1 - TAILS, np.linspace(1e-3, 1 - 1e-3, 999)])
+)
 REL_NORMAL, REL_CLOSED, REL_SOLVED, REL_TABLE = 2e-15, 5e-14, 1e-12, 1e-11
 
 

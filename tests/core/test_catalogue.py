@@ -56,39 +56,54 @@ class LogLogisticExact:
 # (kind, parameters, reference, tolerance, floor of |x|)
 CONTINUOUS = [
     ("BETA", [2, 3], lambda st: st.beta(2, 3), REL_SOLVED, 0),
-    ("BETA", [0.5, 0.5], lambda st: st.beta(.5, .5), REL_SOLVED, 0),
-    ("BETA", [0.2, 5], lambda st: st.beta(.2, 5), REL_SOLVED, 0),
+    ("BETA", [0.5, 0.5], lambda st: st.beta(0.5, 0.5), REL_SOLVED, 0),
+    ("BETA", [0.2, 5], lambda st: st.beta(0.2, 5), REL_SOLVED, 0),
     ("LOGISTIC", [1, 2], lambda st: st.logistic(1, 2), REL_CLOSED, 2),
-    ("LOGISTIC", [-5, 0.1], lambda st: st.logistic(-5, .1), REL_CLOSED, .1),
-    ("LOGLOGISTIC", [0, 1, 3], lambda st: LogLogisticExact(0, 1, 3),
-     REL_CLOSED, 0),
-    ("LOGLOGISTIC", [5, 2, 0.5], lambda st: LogLogisticExact(5, 2, .5),
-     REL_CLOSED, 0),
+    ("LOGISTIC", [-5, 0.1], lambda st: st.logistic(-5, 0.1), REL_CLOSED, 0.1),
+    (
+        "LOGLOGISTIC",
+        [0, 1, 3],
+        lambda st: LogLogisticExact(0, 1, 3),
+        REL_CLOSED,
+        0,
+    ),
+    (
+        "LOGLOGISTIC",
+        [5, 2, 0.5],
+        lambda st: LogLogisticExact(5, 2, 0.5),
+        REL_CLOSED,
+        0,
+    ),
     ("STUDENT", [5], lambda st: st.t(5), REL_SOLVED, 1),
     ("STUDENT", [1], lambda st: st.t(1), REL_SOLVED, 1),
-    ("STUDENT", [0.5], lambda st: st.t(.5), REL_SOLVED, 1),
+    ("STUDENT", [0.5], lambda st: st.t(0.5), REL_SOLVED, 1),
     ("STUDENT", [2.5], lambda st: st.t(2.5), REL_SOLVED, 1),
     ("STUDENT", [100], lambda st: st.t(100), REL_SOLVED, 1),
     ("CHISQ", [3], lambda st: st.chi2(3), REL_SOLVED, 0),
-    ("CHISQ", [0.5], lambda st: st.chi2(.5), REL_SOLVED, 0),
+    ("CHISQ", [0.5], lambda st: st.chi2(0.5), REL_SOLVED, 0),
     ("CHISQ", [50], lambda st: st.chi2(50), REL_SOLVED, 0),
     ("ERLANG", [3, 2], lambda st: st.gamma(3, scale=2), REL_SOLVED, 0),
-    ("ERLANG", [1, 0.5], lambda st: st.gamma(1, scale=.5), REL_SOLVED, 0),
+    ("ERLANG", [1, 0.5], lambda st: st.gamma(1, scale=0.5), REL_SOLVED, 0),
     ("PARETO", [2, 1], lambda st: st.pareto(2), REL_CLOSED, 0),
-    ("PARETO", [0.5, 3], lambda st: st.pareto(.5, scale=3), REL_CLOSED, 0),
+    ("PARETO", [0.5, 3], lambda st: st.pareto(0.5, scale=3), REL_CLOSED, 0),
     ("PARETO2", [1, 2], lambda st: st.lomax(2), REL_CLOSED, 0),
-    ("PARETO2", [3, 0.7], lambda st: st.lomax(.7, scale=3), REL_CLOSED, 0),
+    ("PARETO2", [3, 0.7], lambda st: st.lomax(0.7, scale=3), REL_CLOSED, 0),
     ("EXTVALUE", [0, 1], lambda st: st.gumbel_r(0, 1), REL_CLOSED, 1),
     ("EXTVALUE", [10, 3], lambda st: st.gumbel_r(10, 3), REL_CLOSED, 3),
     ("EXTVALUEMIN", [0, 1], lambda st: st.gumbel_l(0, 1), REL_CLOSED, 1),
-    ("EXTVALUEMIN", [-2, 0.5], lambda st: st.gumbel_l(-2, .5), REL_CLOSED,
-     .5),
+    (
+        "EXTVALUEMIN",
+        [-2, 0.5],
+        lambda st: st.gumbel_l(-2, 0.5),
+        REL_CLOSED,
+        0.5,
+    ),
     ("RAYLEIGH", [1], lambda st: st.rayleigh(), REL_CLOSED, 0),
     ("RAYLEIGH", [4], lambda st: st.rayleigh(scale=4), REL_CLOSED, 0),
     ("LAPLACE", [0, 1], lambda st: st.laplace(0, 2**-0.5), REL_CLOSED, 1),
     ("LAPLACE", [3, 2], lambda st: st.laplace(3, 2**0.5), REL_CLOSED, 2),
     ("CAUCHY", [0, 1], lambda st: st.cauchy(), REL_CLOSED, 1),
-    ("CAUCHY", [2, 0.5], lambda st: st.cauchy(2, .5), REL_CLOSED, .5),
+    ("CAUCHY", [2, 0.5], lambda st: st.cauchy(2, 0.5), REL_CLOSED, 0.5),
 ]
 TABLED = [case for case in CONTINUOUS if _core.has_table(KINDS[case[0]])]
 
@@ -117,14 +132,18 @@ def nudged(step):
     return float(step - gap), float(step + gap)
 
 
-@pytest.mark.parametrize("kind, params, s, p, ks", [
-    ("GEOMET", [0.3], 1, 0.3, range(60)),
-    ("GEOMET", [0.875], 1, 0.875, range(15)),
-    ("NEGBIN", [3, 0.4], 3, 0.4, range(50)),
-    ("NEGBIN", [10, 0.75], 10, 0.75, range(30)),
-])
-def test_counting_quantiles_are_exact_next_to_each_step(kind, params, s, p,
-                                                        ks):
+@pytest.mark.parametrize(
+    "kind, params, s, p, ks",
+    [
+        ("GEOMET", [0.3], 1, 0.3, range(60)),
+        ("GEOMET", [0.875], 1, 0.875, range(15)),
+        ("NEGBIN", [3, 0.4], 3, 0.4, range(50)),
+        ("NEGBIN", [10, 0.75], 10, 0.75, range(30)),
+    ],
+)
+def test_counting_quantiles_are_exact_next_to_each_step(
+    kind, params, s, p, ks
+):
     """Just below F(k) the quantile is k, just above it k + 1: so F(q) >= u
     always holds, and the lower and upper tails agree."""
     for k in ks:
@@ -151,11 +170,11 @@ MOMENTS = [
     ("RiskPareto(6, 1)", lambda st: st.pareto(6)),
     ("RiskPareto2(3, 7)", lambda st: st.lomax(7, scale=3)),
     ("RiskExtValue(10, 3)", lambda st: st.gumbel_r(10, 3)),
-    ("RiskExtValueMin(-2, 0.5)", lambda st: st.gumbel_l(-2, .5)),
+    ("RiskExtValueMin(-2, 0.5)", lambda st: st.gumbel_l(-2, 0.5)),
     ("RiskRayleigh(4)", lambda st: st.rayleigh(scale=4)),
     ("RiskLaplace(3, 2)", lambda st: st.laplace(3, 2**0.5)),
-    ("RiskGeomet(0.3)", lambda st: st.geom(.3, loc=-1)),
-    ("RiskNegbin(3, 0.4)", lambda st: st.nbinom(3, .4)),
+    ("RiskGeomet(0.3)", lambda st: st.geom(0.3, loc=-1)),
+    ("RiskNegbin(3, 0.4)", lambda st: st.nbinom(3, 0.4)),
 ]
 
 
@@ -177,8 +196,9 @@ def test_cauchy_median_and_quartiles(stats):
     standard errors of an order statistic (sqrt(p (1 - p) / n) / density)."""
     model = {"cells": {"x": "=RiskCauchy(2, 0.5)"}, "outputs": ["x"]}
     n = MOMENT_ITERATIONS
-    out = mcengine.simulate(model, iterations=n, seed=7,
-                            percentiles=[25, 50, 75]).outputs["x"]
+    out = mcengine.simulate(
+        model, iterations=n, seed=7, percentiles=[25, 50, 75]
+    ).outputs["x"]
     dist = stats.cauchy(2, 0.5)
     for p in (25, 50, 75):
         q = p / 100
@@ -186,27 +206,42 @@ def test_cauchy_median_and_quartiles(stats):
         assert abs(out.percentiles[p] - dist.ppf(q)) <= 4 * se
 
 
-@pytest.mark.parametrize("name, params, message", [
-    ("RISKBETA", [0, 2], "alpha1 must be greater than 0, got 0"),
-    ("RISKBETA", [2, 2e9], "alpha2 must be at most 100000000, got 2000000000"),
-    ("RISKLOGISTIC", [0, -1], "beta must be greater than 0, got -1"),
-    ("RISKLOGLOGISTIC", [0, 1, 0], "alpha must be greater than 0, got 0"),
-    ("RISKSTUDENT", [0], "nu must be greater than 0, got 0"),
-    ("RISKCHISQ", [-2], "nu must be greater than 0, got -2"),
-    ("RISKERLANG", [2.5, 1], "m must be a whole number, got 2.5"),
-    ("RISKPARETO", [2, 0], "alpha must be greater than 0, got 0"),
-    ("RISKPARETO2", [0, 2], "b must be greater than 0, got 0"),
-    ("RISKEXTVALUE", [0, 0], "beta must be greater than 0, got 0"),
-    ("RISKRAYLEIGH", [float("nan")], "beta must be a finite number, got nan"),
-    ("RISKLAPLACE", [0, -2], "sigma must be greater than 0, got -2"),
-    ("RISKCAUCHY", [0, 0], "beta must be greater than 0, got 0"),
-    ("RISKGEOMET", [0], "p must be greater than 0, got 0"),
-    ("RISKGEOMET", [1.5], "p must lie between 0 and 1, got 1.5"),
-    ("RISKGEOMET", [1e-9], "p is too small: the mean number of failures,"
-     " 1 (1 - p) / p, must be at most 10000000, got 1e-09"),
-    ("RISKNEGBIN", [2.5, 0.5], "s must be a whole number, got 2.5"),
-    ("RISKNEGBIN", [0, 0.5], "s must be greater than 0, got 0"),
-])
+@pytest.mark.parametrize(
+    "name, params, message",
+    [
+        ("RISKBETA", [0, 2], "alpha1 must be greater than 0, got 0"),
+        (
+            "RISKBETA",
+            [2, 2e9],
+            "alpha2 must be at most 100000000, got 2000000000",
+        ),
+        ("RISKLOGISTIC", [0, -1], "beta must be greater than 0, got -1"),
+        ("RISKLOGLOGISTIC", [0, 1, 0], "alpha must be greater than 0, got 0"),
+        ("RISKSTUDENT", [0], "nu must be greater than 0, got 0"),
+        ("RISKCHISQ", [-2], "nu must be greater than 0, got -2"),
+        ("RISKERLANG", [2.5, 1], "m must be a whole number, got 2.5"),
+        ("RISKPARETO", [2, 0], "alpha must be greater than 0, got 0"),
+        ("RISKPARETO2", [0, 2], "b must be greater than 0, got 0"),
+        ("RISKEXTVALUE", [0, 0], "beta must be greater than 0, got 0"),
+        (
+            "RISKRAYLEIGH",
+            [float("nan")],
+            "beta must be a finite number, got nan",
+        ),
+        ("RISKLAPLACE", [0, -2], "sigma must be greater than 0, got -2"),
+        ("RISKCAUCHY", [0, 0], "beta must be greater than 0, got 0"),
+        ("RISKGEOMET", [0], "p must be greater than 0, got 0"),
+        ("RISKGEOMET", [1.5], "p must lie between 0 and 1, got 1.5"),
+        (
+            "RISKGEOMET",
+            [1e-9],
+            "p is too small: the mean number of failures,"
+            " 1 (1 - p) / p, must be at most 10000000, got 1e-09",
+        ),
+        ("RISKNEGBIN", [2.5, 0.5], "s must be a whole number, got 2.5"),
+        ("RISKNEGBIN", [0, 0.5], "s must be greater than 0, got 0"),
+    ],
+)
 def test_invalid_parameters_are_refused_by_name(name, params, message):
     assert parameter_error(DISTRIBUTIONS[name], params) == message
 
@@ -224,8 +259,16 @@ def test_invalid_parameters_sample_as_num_error():
 # REL_INVGAUSS: measured 1.2e-12 (InvGauss(1, 0.01) at u = 0.9998, where
 # 1 - F is a difference of two terms 200 times its size).
 REL_INVGAUSS = 5e-12
-INVGAUSS = [(1, 1), (2, 5), (1, 0.01), (3, 1000), (0.5, 1e5), (10, 0.3),
-            (1, 1e8), (1e-3, 2e-3)]
+INVGAUSS = [
+    (1, 1),
+    (2, 5),
+    (1, 0.01),
+    (3, 1000),
+    (0.5, 1e5),
+    (10, 0.3),
+    (1, 1e8),
+    (1e-3, 2e-3),
+]
 
 
 def invgauss_x_error(mp, x, u, mu, lam) -> float:
@@ -263,10 +306,13 @@ def test_invgauss_moments_through_a_model(stats):
     assert abs(out.std**2 - var) <= 4 * np.sqrt((fourth - var**2) / n)
 
 
-@pytest.mark.parametrize("params, message", [
-    ([0, 1], "mu must be greater than 0, got 0"),
-    ([1, -2], "lambda must be greater than 0, got -2"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ([0, 1], "mu must be greater than 0, got 0"),
+        ([1, -2], "lambda must be greater than 0, got -2"),
+    ],
+)
 def test_invgauss_parameters_are_checked(params, message):
     spec = DISTRIBUTIONS["RISKINVGAUSS"]
     assert parameter_error(spec, params) == message

@@ -66,15 +66,28 @@ def test_headers_compile_to_ptx(tmp_path):
     if nvcc is None:
         pytest.skip("nvcc is neither on PATH nor in /usr/local/cuda/bin")
     headers = ["philox.h", "special.h", "dist.h", "evaluator.h"]
-    includes = "\n".join(f'#include "{h}"' for h in headers
-                         if (CSRC / h).exists())
+    includes = "\n".join(
+        f'#include "{h}"' for h in headers if (CSRC / h).exists()
+    )
     source = tmp_path / "kernel.cu"
     source.write_text(KERNEL.format(includes=includes))
     ptx = tmp_path / "kernel.ptx"
     done = subprocess.run(
-        [nvcc, "-std=c++17", "--ptx", "-I", str(CSRC), str(source),
-         "-o", str(ptx)],
-        capture_output=True, text=True, timeout=240, check=False)
+        [
+            nvcc,
+            "-std=c++17",
+            "--ptx",
+            "-I",
+            str(CSRC),
+            str(source),
+            "-o",
+            str(ptx),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert ".entry sample_kernel" in ptx.read_text()
 
@@ -93,7 +106,11 @@ def test_each_kernel_header_compiles_alone(tmp_path):
         sources.append(str(source))
     done = subprocess.run(
         [nvcc, "-std=c++17", "--ptx", "-I", str(CSRC), *sources],
-        capture_output=True, text=True, timeout=240, check=False,
-        cwd=tmp_path)
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert len(list(tmp_path.glob("*.ptx"))) == len(sources)

@@ -16,13 +16,17 @@ MASK32 = 0xFFFFFFFF
 
 # Random123's kat_vectors for philox4x32_10: counter, key, expected output.
 KNOWN_ANSWERS = [
-    ((0, 0, 0, 0), (0, 0),
-     (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
-    ((MASK32,) * 4, (MASK32,) * 2,
-     (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
-     (0xA4093822, 0x299F31D0),
-     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    (
+        (MASK32,) * 4,
+        (MASK32,) * 2,
+        (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD),
+    ),
+    (
+        (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+        (0xA4093822, 0x299F31D0),
+        (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+    ),
 ]
 
 
@@ -43,17 +47,19 @@ def test_block_matches_random123_known_answers(ctr, key, expected):
     assert _core.philox4x32_10(ctr, key) == expected
 
 
-@pytest.mark.parametrize("seed, stream, first", [
-    (0, 0, 0),
-    (12345, 7, 1),
-    (2**64 - 1, 2**32 - 1, 2**40 + 3),
-    (0xDEADBEEF_00C0FFEE, 3, 2**63 - 9),
-])
+@pytest.mark.parametrize(
+    "seed, stream, first",
+    [
+        (0, 0, 0),
+        (12345, 7, 1),
+        (2**64 - 1, 2**32 - 1, 2**40 + 3),
+        (0xDEADBEEF_00C0FFEE, 3, 2**63 - 9),
+    ],
+)
 def test_uniforms_follow_the_documented_mapping(seed, stream, first):
     """Each uniform is exactly the documented function of the block."""
     got = _core.uniforms(seed, stream, first, 37)
-    expected = [reference_uniform(seed, stream, first + k)
-                for k in range(37)]
+    expected = [reference_uniform(seed, stream, first + k) for k in range(37)]
     assert got.tolist() == expected
 
 
@@ -69,9 +75,12 @@ def test_values_do_not_depend_on_how_a_run_is_split(first):
     same uniforms as one call and as one call per iteration."""
     whole = _core.uniforms(5, 2, first, 1000)
     for cut in (1, 2, 15, 16, 17, 333, 999):
-        parts = np.concatenate([_core.uniforms(5, 2, first, cut),
-                                _core.uniforms(5, 2, first + cut,
-                                               1000 - cut)])
+        parts = np.concatenate(
+            [
+                _core.uniforms(5, 2, first, cut),
+                _core.uniforms(5, 2, first + cut, 1000 - cut),
+            ]
+        )
         assert np.array_equal(parts, whole)
     single = [_core.uniforms(5, 2, first + k, 1)[0] for k in (0, 1, 999)]
     assert single == [whole[0], whole[1], whole[999]]
@@ -94,25 +103,31 @@ def test_uniforms_have_the_mean_and_variance_of_a_uniform():
     assert abs(u.var() - 1 / 12) < 4 * np.sqrt(1 / 180 / n)
 
 
-@pytest.mark.parametrize("args", [
-    (-1, 0, 0, 10),
-    (2**64, 0, 0, 10),
-    (0, 2**32, 0, 10),
-    (0, 0, -1, 10),
-    (0, 0, 0, -1),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        (-1, 0, 0, 10),
+        (2**64, 0, 0, 10),
+        (0, 2**32, 0, 10),
+        (0, 0, -1, 10),
+        (0, 0, 0, -1),
+    ],
+)
 def test_uniforms_refuse_out_of_range_arguments(args):
     """Seeds, streams and iterations outside their ranges are ValueError."""
     with pytest.raises(ValueError):
         _core.uniforms(*args)
 
 
-@pytest.mark.parametrize("ctr, key", [
-    ((0, 0, 0), (0, 0)),
-    ((0, 0, 0, 0), (0,)),
-    ((0, 0, 0, 2**32), (0, 0)),
-    ((0, 0, 0, 0), (-1, 0)),
-])
+@pytest.mark.parametrize(
+    "ctr, key",
+    [
+        ((0, 0, 0), (0, 0)),
+        ((0, 0, 0, 0), (0,)),
+        ((0, 0, 0, 2**32), (0, 0)),
+        ((0, 0, 0, 0), (-1, 0)),
+    ],
+)
 def test_block_refuses_malformed_words(ctr, key):
     """Wrong word counts and words outside 32 bits are ValueError."""
     with pytest.raises(ValueError):

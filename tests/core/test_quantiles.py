@@ -61,8 +61,9 @@ def lognorm_of(st, mean, sd):
 def pert_of(st, lo, mode, hi):
     """@RISK's Pert as scipy's scaled beta."""
     r = hi - lo
-    return st.beta(1 + 4 * (mode - lo) / r, 1 + 4 * (hi - mode) / r,
-                   loc=lo, scale=r)
+    return st.beta(
+        1 + 4 * (mode - lo) / r, 1 + 4 * (hi - mode) / r, loc=lo, scale=r
+    )
 
 
 # (kind, parameters, scipy distribution, tolerance, floor of |x|)
@@ -70,35 +71,69 @@ CONTINUOUS = [
     ("NORMAL", [3, 2], lambda st: st.norm(3, 2), REL_NORMAL, 2),
     ("NORMAL", [1e6, 1e-3], lambda st: st.norm(1e6, 1e-3), REL_NORMAL, 0),
     ("LOGNORM", [10, 3], lambda st: lognorm_of(st, 10, 3), REL_CLOSED, 0),
-    ("LOGNORM", [1, 0.01], lambda st: lognorm_of(st, 1, .01), REL_CLOSED, 0),
+    ("LOGNORM", [1, 0.01], lambda st: lognorm_of(st, 1, 0.01), REL_CLOSED, 0),
     ("LOGNORM", [2, 20], lambda st: lognorm_of(st, 2, 20), REL_CLOSED, 0),
-    ("LOGNORM2", [0.5, 0.8],
-     lambda st: st.lognorm(0.8, scale=np.exp(0.5)), REL_CLOSED, 0),
+    (
+        "LOGNORM2",
+        [0.5, 0.8],
+        lambda st: st.lognorm(0.8, scale=np.exp(0.5)),
+        REL_CLOSED,
+        0,
+    ),
     ("UNIFORM", [2, 7], lambda st: st.uniform(2, 5), REL_CLOSED, 0),
     ("UNIFORM", [-5, 5], lambda st: st.uniform(-5, 10), REL_CLOSED, 10),
-    ("TRIANG", [1, 2, 6], lambda st: st.triang(.2, 1, 5), REL_CLOSED, 0),
+    ("TRIANG", [1, 2, 6], lambda st: st.triang(0.2, 1, 5), REL_CLOSED, 0),
     ("TRIANG", [1, 1, 6], lambda st: st.triang(0, 1, 5), REL_CLOSED, 0),
     ("TRIANG", [1, 6, 6], lambda st: st.triang(1, 1, 5), REL_CLOSED, 0),
     ("EXPON", [4], lambda st: st.expon(scale=4), REL_CLOSED, 0),
-    ("WEIBULL", [1.5, 2],
-     lambda st: st.weibull_min(1.5, scale=2), REL_CLOSED, 0),
-    ("WEIBULL", [0.3, 2],
-     lambda st: st.weibull_min(.3, scale=2), REL_CLOSED, 0),
-    ("PERT", [100, 175, 300],
-     lambda st: pert_of(st, 100, 175, 300), REL_SOLVED, 0),
+    (
+        "WEIBULL",
+        [1.5, 2],
+        lambda st: st.weibull_min(1.5, scale=2),
+        REL_CLOSED,
+        0,
+    ),
+    (
+        "WEIBULL",
+        [0.3, 2],
+        lambda st: st.weibull_min(0.3, scale=2),
+        REL_CLOSED,
+        0,
+    ),
+    (
+        "PERT",
+        [100, 175, 300],
+        lambda st: pert_of(st, 100, 175, 300),
+        REL_SOLVED,
+        0,
+    ),
     ("PERT", [0, 0, 1], lambda st: pert_of(st, 0, 0, 1), REL_SOLVED, 0),
     ("PERT", [0, 1, 1], lambda st: pert_of(st, 0, 1, 1), REL_SOLVED, 0),
     ("BETAGENERAL", [2, 3, 0, 1], lambda st: st.beta(2, 3), REL_SOLVED, 0),
-    ("BETAGENERAL", [0.5, 0.5, 0, 1],
-     lambda st: st.beta(.5, .5), REL_SOLVED, 0),
-    ("BETAGENERAL", [0.1, 3, 0, 1],
-     lambda st: st.beta(.1, 3), REL_SOLVED, 0),
-    ("BETAGENERAL", [2, 0.2, -1, 1],
-     lambda st: st.beta(2, .2, loc=-1, scale=2), REL_SOLVED, 2),
-    ("BETAGENERAL", [1000, 2000, 0, 1],
-     lambda st: st.beta(1000, 2000), REL_SOLVED, 0),
+    (
+        "BETAGENERAL",
+        [0.5, 0.5, 0, 1],
+        lambda st: st.beta(0.5, 0.5),
+        REL_SOLVED,
+        0,
+    ),
+    ("BETAGENERAL", [0.1, 3, 0, 1], lambda st: st.beta(0.1, 3), REL_SOLVED, 0),
+    (
+        "BETAGENERAL",
+        [2, 0.2, -1, 1],
+        lambda st: st.beta(2, 0.2, loc=-1, scale=2),
+        REL_SOLVED,
+        2,
+    ),
+    (
+        "BETAGENERAL",
+        [1000, 2000, 0, 1],
+        lambda st: st.beta(1000, 2000),
+        REL_SOLVED,
+        0,
+    ),
     ("GAMMA", [2.5, 3], lambda st: st.gamma(2.5, scale=3), REL_SOLVED, 0),
-    ("GAMMA", [0.01, 1], lambda st: st.gamma(.01), REL_SOLVED, 0),
+    ("GAMMA", [0.01, 1], lambda st: st.gamma(0.01), REL_SOLVED, 0),
     ("GAMMA", [1, 1], lambda st: st.gamma(1), REL_SOLVED, 0),
     ("GAMMA", [1e4, 1], lambda st: st.gamma(1e4), REL_SOLVED, 0),
 ]
@@ -133,8 +168,7 @@ def test_table_measures_its_error_within_the_stated_bounds(case):
     assert error["u_relative"] <= TABLE_U
 
 
-@pytest.mark.parametrize("case", [c for c in TABLED if c[4] == 0],
-                         ids=case_id)
+@pytest.mark.parametrize("case", [c for c in TABLED if c[4] == 0], ids=case_id)
 def test_table_inverts_scipys_distribution_function(stats, case):
     """|F(x_table(u)) - u| <= TABLE_U min(u, 1 - u) by scipy's cdf below
     the median (and its sf above it for Gamma), wherever x is a normal
@@ -152,25 +186,35 @@ def test_table_inverts_scipys_distribution_function(stats, case):
         assert (np.abs(dist.sf(x[upper]) - m) / m).max() <= TABLE_U
 
 
-@pytest.mark.parametrize("kind, params", [
-    ("PERT", [100, 175, 300]), ("GAMMA", [0.3, 2]),
-    ("BETAGENERAL", [0.5, 4, 1, 2])])
-def test_table_falls_back_to_the_exact_inverse_beyond_its_range(kind,
-                                                                params):
+@pytest.mark.parametrize(
+    "kind, params",
+    [
+        ("PERT", [100, 175, 300]),
+        ("GAMMA", [0.3, 2]),
+        ("BETAGENERAL", [0.5, 4, 1, 2]),
+    ],
+)
+def test_table_falls_back_to_the_exact_inverse_beyond_its_range(kind, params):
     """Below u = 2^-64, where the table ends, the exact value is served."""
     u = np.array([1e-300, 1e-30, 2.0**-65])
     table = _core.build_table(KINDS[kind], params)
-    assert np.array_equal(quantile(kind, params, u, table),
-                          quantile(kind, params, u))
+    assert np.array_equal(
+        quantile(kind, params, u, table), quantile(kind, params, u)
+    )
 
 
-@pytest.mark.parametrize("name, params", [
-    ("RISKNORMAL", [0, 1]), ("RISKPERT", [2, 2, 2]),
-    ("RISKBETAGENERAL", [1, 1, 3, 3]), ("RISKDISCRETE", [1, 2, 1, 1])])
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("RISKNORMAL", [0, 1]),
+        ("RISKPERT", [2, 2, 2]),
+        ("RISKBETAGENERAL", [1, 1, 3, 3]),
+        ("RISKDISCRETE", [1, 2, 1, 1]),
+    ],
+)
 def test_only_nondegenerate_beta_and_gamma_get_a_table(name, params):
     """table_for gives None for kinds without a table and point masses."""
     assert table_for(DISTRIBUTIONS[name], params) is None
-
 
 
 def test_tables_are_built_once_per_exact_parameters_and_read_only():
@@ -186,27 +230,41 @@ def test_tables_are_built_once_per_exact_parameters_and_read_only():
     fresh = _core.build_table(KINDS["PERT"], [0.0, 3.0, 10.0])
     assert np.array_equal(first, fresh)
 
+
 # (kind, parameters, the value every u gives)
 DEGENERATE = [
-    ("UNIFORM", [3, 3], 3), ("TRIANG", [1, 1, 1], 1), ("PERT", [2, 2, 2], 2),
-    ("BETAGENERAL", [2, 3, 5, 5], 5), ("BERNOULLI", [0], 0),
-    ("BERNOULLI", [1], 1), ("BINOMIAL", [0, 0.3], 0),
-    ("BINOMIAL", [10, 0], 0), ("BINOMIAL", [10, 1], 10),
-    ("POISSON", [0], 0), ("INTUNIFORM", [4, 4], 4),
+    ("UNIFORM", [3, 3], 3),
+    ("TRIANG", [1, 1, 1], 1),
+    ("PERT", [2, 2, 2], 2),
+    ("BETAGENERAL", [2, 3, 5, 5], 5),
+    ("BERNOULLI", [0], 0),
+    ("BERNOULLI", [1], 1),
+    ("BINOMIAL", [0, 0.3], 0),
+    ("BINOMIAL", [10, 0], 0),
+    ("BINOMIAL", [10, 1], 10),
+    ("POISSON", [0], 0),
+    ("INTUNIFORM", [4, 4], 4),
 ]
 
 
 @pytest.mark.parametrize("kind, params, value", DEGENERATE)
-def test_degenerate_parameters_give_the_limiting_point_mass(kind, params,
-                                                            value):
+def test_degenerate_parameters_give_the_limiting_point_mass(
+    kind, params, value
+):
     """Valid degenerate parameters give their point mass, never NaN."""
     assert _core.check_params(KINDS[kind], params) == 0
     assert quantile(kind, params, EXTREME_U).tolist() == [value] * 5
 
 
-@pytest.mark.parametrize("kind, params, ends", [
-    ("TRIANG", [1, 1, 5], (1, 5)), ("TRIANG", [1, 5, 5], (1, 5)),
-    ("PERT", [0, 0, 1], (0, 1)), ("PERT", [0, 1, 1], (0, 1))])
+@pytest.mark.parametrize(
+    "kind, params, ends",
+    [
+        ("TRIANG", [1, 1, 5], (1, 5)),
+        ("TRIANG", [1, 5, 5], (1, 5)),
+        ("PERT", [0, 0, 1], (0, 1)),
+        ("PERT", [0, 1, 1], (0, 1)),
+    ],
+)
 def test_a_mode_at_either_end_stays_inside_the_range(kind, params, ends):
     """Modes at min or max give finite values within [min, max]."""
     x = quantile(kind, params, np.concatenate([EXTREME_U, GRID]))
@@ -215,59 +273,191 @@ def test_a_mode_at_either_end_stays_inside_the_range(kind, params, ends):
 
 # (@RISK name, parameters, rule, index of the parameter named, message)
 REJECTED = [
-    ("RiskNormal", [0, -1], "NOT_POSITIVE", 1,
-     "sd must be greater than 0, got -1"),
-    ("RiskNormal", [0, 0], "NOT_POSITIVE", 1,
-     "sd must be greater than 0, got 0"),
-    ("RiskNormal", [float("nan"), 1], "NOT_FINITE", 0,
-     "mean must be a finite number, got nan"),
-    ("RiskLognorm", [-1, 1], "NOT_POSITIVE", 0,
-     "mean must be greater than 0, got -1"),
-    ("RiskLognorm2", [0, float("inf")], "NOT_FINITE", 1,
-     "sigma must be a finite number, got inf"),
-    ("RiskUniform", [5, 1], "ORDER", 0,
-     "min must not exceed max, got min=5, max=1"),
-    ("RiskTriang", [1, 7, 5], "MODE_RANGE", 1,
-     "mode must lie between min and max, got min=1, mode=7, max=5"),
-    ("RiskTriang", [5, 3, 1], "ORDER", 0,
-     "min must not exceed max, got min=5, max=1"),
-    ("RiskPert", [1, 0, 5], "MODE_RANGE", 1,
-     "mode must lie between min and max, got min=1, mode=0, max=5"),
-    ("RiskBetaGeneral", [0, 2, 0, 1], "NOT_POSITIVE", 0,
-     "alpha1 must be greater than 0, got 0"),
-    ("RiskBetaGeneral", [2, 2, 1, 0], "ORDER", 2,
-     "min must not exceed max, got min=1, max=0"),
-    ("RiskGamma", [2, -3], "NOT_POSITIVE", 1,
-     "beta must be greater than 0, got -3"),
-    ("RiskExpon", [0], "NOT_POSITIVE", 0,
-     "beta must be greater than 0, got 0"),
-    ("RiskWeibull", [-1, 1], "NOT_POSITIVE", 0,
-     "alpha must be greater than 0, got -1"),
-    ("RiskBernoulli", [1.5], "PROBABILITY", 0,
-     "p must lie between 0 and 1, got 1.5"),
-    ("RiskBinomial", [2.5, 0.5], "NOT_INTEGER", 0,
-     "n must be a whole number, got 2.5"),
-    ("RiskBinomial", [-1, 0.5], "NEGATIVE", 0,
-     "n must not be negative, got -1"),
-    ("RiskBinomial", [10, -0.1], "PROBABILITY", 1,
-     "p must lie between 0 and 1, got -0.1"),
-    ("RiskBinomial", [2e7, 0.5], "TOO_LARGE", 0,
-     "n must be at most 10000000, got 20000000"),
-    ("RiskPoisson", [-1], "NEGATIVE", 0,
-     "lambda must not be negative, got -1"),
-    ("RiskIntUniform", [1.5, 3], "NOT_INTEGER", 0,
-     "min must be a whole number, got 1.5"),
-    ("RiskIntUniform", [5, 1], "ORDER", 0,
-     "min must not exceed max, got min=5, max=1"),
-    ("RiskIntUniform", [0, 2.0**52], "TOO_LARGE", 1,
-     ("max must lie between -2251799813685248 and 2251799813685248, "
-      "got 4503599627370496")),
-    ("RiskDiscrete", [1, 2, 0.5, -1], "NEGATIVE", 4,
-     "weight 2 must not be negative, got -1"),
-    ("RiskDiscrete", [1, 2, 0, 0], "NO_WEIGHT", 3,
-     "weights must not all be 0"),
-    ("RiskDiscrete", [1, float("nan"), 1, 1], "NOT_FINITE", 2,
-     "value 2 must be a finite number, got nan"),
+    (
+        "RiskNormal",
+        [0, -1],
+        "NOT_POSITIVE",
+        1,
+        "sd must be greater than 0, got -1",
+    ),
+    (
+        "RiskNormal",
+        [0, 0],
+        "NOT_POSITIVE",
+        1,
+        "sd must be greater than 0, got 0",
+    ),
+    (
+        "RiskNormal",
+        [float("nan"), 1],
+        "NOT_FINITE",
+        0,
+        "mean must be a finite number, got nan",
+    ),
+    (
+        "RiskLognorm",
+        [-1, 1],
+        "NOT_POSITIVE",
+        0,
+        "mean must be greater than 0, got -1",
+    ),
+    (
+        "RiskLognorm2",
+        [0, float("inf")],
+        "NOT_FINITE",
+        1,
+        "sigma must be a finite number, got inf",
+    ),
+    (
+        "RiskUniform",
+        [5, 1],
+        "ORDER",
+        0,
+        "min must not exceed max, got min=5, max=1",
+    ),
+    (
+        "RiskTriang",
+        [1, 7, 5],
+        "MODE_RANGE",
+        1,
+        "mode must lie between min and max, got min=1, mode=7, max=5",
+    ),
+    (
+        "RiskTriang",
+        [5, 3, 1],
+        "ORDER",
+        0,
+        "min must not exceed max, got min=5, max=1",
+    ),
+    (
+        "RiskPert",
+        [1, 0, 5],
+        "MODE_RANGE",
+        1,
+        "mode must lie between min and max, got min=1, mode=0, max=5",
+    ),
+    (
+        "RiskBetaGeneral",
+        [0, 2, 0, 1],
+        "NOT_POSITIVE",
+        0,
+        "alpha1 must be greater than 0, got 0",
+    ),
+    (
+        "RiskBetaGeneral",
+        [2, 2, 1, 0],
+        "ORDER",
+        2,
+        "min must not exceed max, got min=1, max=0",
+    ),
+    (
+        "RiskGamma",
+        [2, -3],
+        "NOT_POSITIVE",
+        1,
+        "beta must be greater than 0, got -3",
+    ),
+    (
+        "RiskExpon",
+        [0],
+        "NOT_POSITIVE",
+        0,
+        "beta must be greater than 0, got 0",
+    ),
+    (
+        "RiskWeibull",
+        [-1, 1],
+        "NOT_POSITIVE",
+        0,
+        "alpha must be greater than 0, got -1",
+    ),
+    (
+        "RiskBernoulli",
+        [1.5],
+        "PROBABILITY",
+        0,
+        "p must lie between 0 and 1, got 1.5",
+    ),
+    (
+        "RiskBinomial",
+        [2.5, 0.5],
+        "NOT_INTEGER",
+        0,
+        "n must be a whole number, got 2.5",
+    ),
+    (
+        "RiskBinomial",
+        [-1, 0.5],
+        "NEGATIVE",
+        0,
+        "n must not be negative, got -1",
+    ),
+    (
+        "RiskBinomial",
+        [10, -0.1],
+        "PROBABILITY",
+        1,
+        "p must lie between 0 and 1, got -0.1",
+    ),
+    (
+        "RiskBinomial",
+        [2e7, 0.5],
+        "TOO_LARGE",
+        0,
+        "n must be at most 10000000, got 20000000",
+    ),
+    (
+        "RiskPoisson",
+        [-1],
+        "NEGATIVE",
+        0,
+        "lambda must not be negative, got -1",
+    ),
+    (
+        "RiskIntUniform",
+        [1.5, 3],
+        "NOT_INTEGER",
+        0,
+        "min must be a whole number, got 1.5",
+    ),
+    (
+        "RiskIntUniform",
+        [5, 1],
+        "ORDER",
+        0,
+        "min must not exceed max, got min=5, max=1",
+    ),
+    (
+        "RiskIntUniform",
+        [0, 2.0**52],
+        "TOO_LARGE",
+        1,
+        (
+            "max must lie between -2251799813685248 and 2251799813685248, "
+            "got 4503599627370496"
+        ),
+    ),
+    (
+        "RiskDiscrete",
+        [1, 2, 0.5, -1],
+        "NEGATIVE",
+        4,
+        "weight 2 must not be negative, got -1",
+    ),
+    (
+        "RiskDiscrete",
+        [1, 2, 0, 0],
+        "NO_WEIGHT",
+        3,
+        "weights must not all be 0",
+    ),
+    (
+        "RiskDiscrete",
+        [1, float("nan"), 1, 1],
+        "NOT_FINITE",
+        2,
+        "value 2 must be a finite number, got nan",
+    ),
 ]
 
 
@@ -276,11 +466,14 @@ def core_params(name, params):
     return [len(params) // 2, *params] if spec.array_params else params
 
 
-@pytest.mark.parametrize("name, params, rule, index, message", REJECTED,
-                         ids=[f"{r[0]}-{r[2]}" for r in REJECTED])
-def test_check_params_names_the_broken_rule_and_parameter(name, params,
-                                                          rule, index,
-                                                          message):
+@pytest.mark.parametrize(
+    "name, params, rule, index, message",
+    REJECTED,
+    ids=[f"{r[0]}-{r[2]}" for r in REJECTED],
+)
+def test_check_params_names_the_broken_rule_and_parameter(
+    name, params, rule, index, message
+):
     """check_params returns rule + stride * index; the catalogue words it."""
     spec = DISTRIBUTIONS[name.upper()]
     code = _core.check_params(spec.kind, core_params(name, params))
@@ -288,9 +481,15 @@ def test_check_params_names_the_broken_rule_and_parameter(name, params,
     assert parameter_error(spec, params) == message
 
 
-@pytest.mark.parametrize("name, params", [
-    (name, params) for name, params, *_ in REJECTED
-    if name != "RiskDiscrete"], ids=str)
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        (name, params)
+        for name, params, *_ in REJECTED
+        if name != "RiskDiscrete"
+    ],
+    ids=str,
+)
 def test_invalid_parameters_sample_as_num_errors(name, params):
     """Where check_params refuses, every quantile is #NUM!, not garbage."""
     spec = DISTRIBUTIONS[name.upper()]
@@ -298,9 +497,16 @@ def test_invalid_parameters_sample_as_num_errors(name, params):
     assert is_num_error(got).all()
 
 
-@pytest.mark.parametrize("kind, params", [
-    ("NORMAL", [0, 1]), ("TRIANG", [0, 1, 2]), ("PERT", [0, 1, 2]),
-    ("BINOMIAL", [5, 0.5]), ("INTUNIFORM", [1, 3])])
+@pytest.mark.parametrize(
+    "kind, params",
+    [
+        ("NORMAL", [0, 1]),
+        ("TRIANG", [0, 1, 2]),
+        ("PERT", [0, 1, 2]),
+        ("BINOMIAL", [5, 0.5]),
+        ("INTUNIFORM", [1, 3]),
+    ],
+)
 def test_u_outside_the_open_unit_interval_gives_num_error(kind, params):
     """u = 0, 1, beyond them or NaN gives #NUM!."""
     u = np.array([0.0, 1.0, -0.5, 1.5, np.nan])
@@ -341,16 +547,17 @@ def nudged(step):
 # 1 - F(k) nears 2^-50: beyond, no double lies between neighbouring steps.
 STEPS = [
     ("BINOMIAL", [16, 0.75], lambda k: binomial_cdf(16, 0.75, k), range(16)),
-    ("BINOMIAL", [40, 0.125], lambda k: binomial_cdf(40, .125, k),
-     range(20)),
+    ("BINOMIAL", [40, 0.125], lambda k: binomial_cdf(40, 0.125, k), range(20)),
     ("POISSON", [4], lambda k: poisson_cdf(4, k), range(27)),
 ]
 
 
-@pytest.mark.parametrize("kind, params, cdf, ks", STEPS,
-                         ids=lambda v: str(v) if isinstance(v, list) else None)
-def test_counting_quantiles_are_exact_next_to_each_step(kind, params, cdf,
-                                                        ks):
+@pytest.mark.parametrize(
+    "kind, params, cdf, ks",
+    STEPS,
+    ids=lambda v: str(v) if isinstance(v, list) else None,
+)
+def test_counting_quantiles_are_exact_next_to_each_step(kind, params, cdf, ks):
     """Just below F(k) the quantile is k, just above it k + 1, where "just"
     (see nudged) is beyond the ~1e-14 relative error of the distribution
     function the core evaluates."""
@@ -361,16 +568,22 @@ def test_counting_quantiles_are_exact_next_to_each_step(kind, params, cdf,
         assert above >= 1 or got[1] == k + 1
 
 
-@pytest.mark.parametrize("lo, hi", [(1, 5), (-3, 1000), (0, 2**40),
-                                    (-2**51, 2**51)])
+@pytest.mark.parametrize(
+    "lo, hi", [(1, 5), (-3, 1000), (0, 2**40), (-(2**51), 2**51)]
+)
 def test_intuniform_is_exact_at_every_step(lo, hi):
     """At and next to each step (j + 1) / N, the quantile is the smallest
     lo + j with (j + 1) / N >= u, decided in exact arithmetic."""
     count = hi - lo + 1
     rng = np.random.default_rng(7)
     js = np.unique(np.append(rng.integers(0, count, 100), [0, count - 2]))
-    us = [v for j in js for s in [float(Fraction(int(j) + 1, count))]
-          for v in (np.nextafter(s, 0), s, np.nextafter(s, 1)) if 0 < v < 1]
+    us = [
+        v
+        for j in js
+        for s in [float(Fraction(int(j) + 1, count))]
+        for v in (np.nextafter(s, 0), s, np.nextafter(s, 1))
+        if 0 < v < 1
+    ]
     got = quantile("INTUNIFORM", [lo, hi], us)
     for u, x in zip(us, got):
         j = int(x) - lo
@@ -403,10 +616,14 @@ COUNTING = [
 ]
 
 
-@pytest.mark.parametrize("kind, params, ref", COUNTING,
-                         ids=lambda v: str(v) if isinstance(v, list) else None)
-def test_counting_quantiles_match_scipy_away_from_steps(stats, kind, params,
-                                                        ref):
+@pytest.mark.parametrize(
+    "kind, params, ref",
+    COUNTING,
+    ids=lambda v: str(v) if isinstance(v, list) else None,
+)
+def test_counting_quantiles_match_scipy_away_from_steps(
+    stats, kind, params, ref
+):
     """Quantiles equal scipy's ppf, except where u lies within 1e-12
     (relative, in its smaller tail) of a step, where the two evaluations
     of F may round either way."""
@@ -445,37 +662,60 @@ def test_discrete_quantiles_follow_the_weights():
     assert set(np.unique(x)) == {10, 20, 30}
 
 
-@pytest.mark.parametrize("values, weights, message", [
-    ([1, 2], [1], ("values and weights must have the same number of "
-                   "elements, got 2 and 1")),
-    ([], [], "values must not be empty"),
-    ([1, float("inf")], [1, 1], "value 2 must be a finite number, got inf"),
-    ([1, 2], [1, -1], "weight 2 must not be negative, got -1"),
-    ([1, 2], [0, 0], "weights must not all be 0"),
-])
-def test_discrete_aux_refuses_bad_arrays_with_a_reason(values, weights,
-                                                       message):
+@pytest.mark.parametrize(
+    "values, weights, message",
+    [
+        (
+            [1, 2],
+            [1],
+            (
+                "values and weights must have the same number of "
+                "elements, got 2 and 1"
+            ),
+        ),
+        ([], [], "values must not be empty"),
+        (
+            [1, float("inf")],
+            [1, 1],
+            "value 2 must be a finite number, got inf",
+        ),
+        ([1, 2], [1, -1], "weight 2 must not be negative, got -1"),
+        ([1, 2], [0, 0], "weights must not all be 0"),
+    ],
+)
+def test_discrete_aux_refuses_bad_arrays_with_a_reason(
+    values, weights, message
+):
     """Malformed RiskDiscrete arrays raise ValueError naming the problem."""
     with pytest.raises(ValueError) as err:
         discrete_aux(values, weights)
     assert str(err.value) == message
 
 
-@pytest.mark.parametrize("call", [
-    lambda: _core.quantile(KINDS["NORMAL"], [0], np.ones(3) / 2),
-    lambda: _core.quantile(99, [0, 1], np.ones(3) / 2),
-    lambda: _core.quantile(-1, [0, 1], np.ones(3) / 2),
-    lambda: _core.quantile(KINDS["DISCRETE"], [], np.ones(3) / 2),
-    lambda: _core.quantile(KINDS["NORMAL"], [0, 1], np.ones(3) / 2,
-                           np.ones(5)),
-    lambda: _core.quantile(KINDS["PERT"], [0, 1, 2], np.ones(3) / 2,
-                           np.ones(40)),
-    lambda: _core.quantile(KINDS["DISCRETE"], [], np.ones(3) / 2,
-                           np.array([2.0, 1, 0, 0.5, 1])),
-    lambda: _core.check_params(KINDS["TRIANG"], [0, 1]),
-    lambda: _core.check_params(KINDS["DISCRETE"], [2, 1, 2, 1]),
-    lambda: _core.build_table(KINDS["GAMMA"], [1, 2, 3]),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: _core.quantile(KINDS["NORMAL"], [0], np.ones(3) / 2),
+        lambda: _core.quantile(99, [0, 1], np.ones(3) / 2),
+        lambda: _core.quantile(-1, [0, 1], np.ones(3) / 2),
+        lambda: _core.quantile(KINDS["DISCRETE"], [], np.ones(3) / 2),
+        lambda: _core.quantile(
+            KINDS["NORMAL"], [0, 1], np.ones(3) / 2, np.ones(5)
+        ),
+        lambda: _core.quantile(
+            KINDS["PERT"], [0, 1, 2], np.ones(3) / 2, np.ones(40)
+        ),
+        lambda: _core.quantile(
+            KINDS["DISCRETE"],
+            [],
+            np.ones(3) / 2,
+            np.array([2.0, 1, 0, 0.5, 1]),
+        ),
+        lambda: _core.check_params(KINDS["TRIANG"], [0, 1]),
+        lambda: _core.check_params(KINDS["DISCRETE"], [2, 1, 2, 1]),
+        lambda: _core.build_table(KINDS["GAMMA"], [1, 2, 3]),
+    ],
+)
 def test_binding_refuses_malformed_calls_with_value_error(call):
     """Wrong kinds, parameter counts and aux arrays raise ValueError."""
     with pytest.raises(ValueError):

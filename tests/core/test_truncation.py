@@ -37,7 +37,7 @@ P = np.concatenate(
         np.logspace(-12, -1, 12),
         np.linspace(0.05, 0.95, 19),
         1 - np.logspace(-12, -1, 12),
-    ]  # fmt: skip
+    ]
 )
 
 
@@ -67,10 +67,18 @@ def normal_reference(a: float, b: float, p) -> float:
 
 
 NORMAL_INTERVALS = [
-    (-2, 2), (38, math.inf), (-math.inf, -40), (60, 60.5), (-1e-3, 2),
-    (5, 6), (-math.inf, 0.5), (-10, -9), (8, math.inf), (-3, math.inf),
+    (-2, 2),
+    (38, math.inf),
+    (-math.inf, -40),
+    (60, 60.5),
+    (-1e-3, 2),
+    (5, 6),
+    (-math.inf, 0.5),
+    (-10, -9),
+    (8, math.inf),
+    (-3, math.inf),
     (-25, -24.9),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("a, b", NORMAL_INTERVALS)

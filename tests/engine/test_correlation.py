@@ -72,9 +72,17 @@ GROUP = [{"inputs": ["a", "b", "tri"], "matrix": TARGET}]
 def test_each_input_is_a_permutation_of_its_uncorrelated_sample(sampling):
     """Exact: the sorted values with and without the matrix are equal, for
     every input (the Poisson one with its ties too)."""
-    group = [{"inputs": ["a", "b", "tri", "k"], "matrix": [
-        [1, 0.5, 0, 0.4], [0.5, 1, -0.7, 0], [0, -0.7, 1, 0],
-        [0.4, 0, 0, 1]]}]  # fmt: skip
+    group = [
+        {
+            "inputs": ["a", "b", "tri", "k"],
+            "matrix": [
+                [1, 0.5, 0, 0.4],
+                [0.5, 1, -0.7, 0],
+                [0, -0.7, 1, 0],
+                [0.4, 0, 0, 1],
+            ],
+        }
+    ]
     n = 3 * CHUNK + 17
     plain = sample(model(), iterations=n, seed=SEED, sampling=sampling)
     corr = sample(model(group), iterations=n, seed=SEED, sampling=sampling)
@@ -131,8 +139,12 @@ def test_three_inputs_at_n_five_with_lhs():
     every value finite, each input a permutation of its own sample, and
     the order follows the target's sign (rank correlation of a and tri
     negative)."""
-    group = [{"inputs": ["a", "b", "tri"], "matrix": [
-        [1, 0, -0.5], [0, 1, 0], [-0.5, 0, 1]]}]  # fmt: skip
+    group = [
+        {
+            "inputs": ["a", "b", "tri"],
+            "matrix": [[1, 0, -0.5], [0, 1, 0], [-0.5, 0, 1]],
+        }
+    ]
     plain = sample(model(), iterations=5, seed=SEED, sampling="lhs")
     corr = sample(model(group), iterations=5, seed=SEED, sampling="lhs")
 
@@ -301,8 +313,9 @@ def test_repair_uses_the_nearest_valid_matrix_and_reports_the_change():
     """With repair the applied matrix is valid in normal scores, close to
     the target, reported with its largest change, and reached."""
     rho = np.array([[1, 0.9, 0.9], [0.9, 1, -0.9], [0.9, -0.9, 1]])
-    group = [{"inputs": ["a", "b", "tri"], "matrix": rho.tolist(),
-              "repair": True}]  # fmt: skip
+    group = [
+        {"inputs": ["a", "b", "tri"], "matrix": rho.tolist(), "repair": True}
+    ]
     result = mcengine.simulate(
         model(group, outputs=("a",)), iterations=N, seed=SEED
     )
@@ -327,8 +340,9 @@ def test_nearest_correlation_is_a_fixed_point_on_valid_matrices():
 def test_nearest_correlation_beats_simple_fixes():
     """Higham's answer is at least as near (Frobenius) as clipping the
     eigenvalues and rescaling, a valid but not nearest repair."""
-    a = normal_scores(np.array([[1, 0.9, 0.9], [0.9, 1, -0.9],
-                                [0.9, -0.9, 1]]))  # fmt: skip
+    a = normal_scores(
+        np.array([[1, 0.9, 0.9], [0.9, 1, -0.9], [0.9, -0.9, 1]])
+    )
     near = nearest_correlation(a)
     w, v = np.linalg.eigh(a)
     clipped = (v * np.maximum(w, 0)) @ v.T

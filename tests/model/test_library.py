@@ -15,7 +15,6 @@ import math
 import numpy as np
 import pytest
 
-import mcengine
 from mcengine.engine.simulate import sample
 
 
@@ -36,11 +35,13 @@ DOCUMENTED = [
     ("=NPER(0.12/12, -100, -1000, 10000, 1)", 59.6738657, 7),
     ("=NPER(0.12/12, -100, -1000)", -9.57859404, 8),
     (
-        "=XNPV(0.09, {-10000,2750,4250,3250,2750}, "
-        "{39448,39508,39751,39859,39904})",
+        (
+            "=XNPV(0.09, {-10000,2750,4250,3250,2750}, "
+            "{39448,39508,39751,39859,39904})"
+        ),
         2086.647602,
         6,
-    ),  # fmt: skip
+    ),
     ("=LOGNORM.INV(0.039084, 3.5, 1.2)", 4.0000252, 7),
     ("=LOGNORM.DIST(4, 3.5, 1.2, TRUE)", 0.0390836, 7),
     ("=LOGNORM.DIST(4, 3.5, 1.2, FALSE)", 0.0176176, 7),
@@ -57,12 +58,12 @@ DOCUMENTED = [
         "=STDEV.S({1345,1301,1368,1322,1310,1370,1318,1350,1303,1299})",
         27.46391572,
         8,
-    ),  # fmt: skip
+    ),
     (
         "=VAR.S({1345,1301,1368,1322,1310,1370,1318,1350,1303,1299})",
         754.2666667,
         7,
-    ),  # fmt: skip
+    ),
     ("=MEDIAN({1,2,3,4,5,6})", 3.5, 6),
     ("=CEILING(2.5, 1)", 3, 6),
     ("=CEILING(-2.5, 2)", -2, 6),
@@ -179,7 +180,7 @@ def test_exact_answers(formula, expected):
         (
             "=LOGNORM.DIST({x}, 1, 0.5, FALSE)",
             lambda s, x: s.lognorm(0.5, scale=math.e).pdf(x),
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_distribution_functions_against_scipy(stats, formula, reference):

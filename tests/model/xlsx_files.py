@@ -134,9 +134,11 @@ def zip_bomb(expanded_bytes: int) -> bytes:
     """A zip whose one member expands to expanded_bytes of zeros (stored
     in about a thousandth of that)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
-            chunk = b"\0" * (1 << 20)
-            for _ in range(expanded_bytes >> 20):
-                f.write(chunk)
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z,
+        z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f,
+    ):
+        chunk = b"\0" * (1 << 20)
+        for _ in range(expanded_bytes >> 20):
+            f.write(chunk)
     return buffer.getvalue()
