@@ -171,7 +171,7 @@ def _contents(formulas, values, limits: WorkbookLimits) -> Workbook:
                 where = address(ws.title, cell.row, cell.column)
                 if isinstance(content, str) and content.startswith("="):
                     formula_count += 1
-                    if type(cell.value).__name__ == "ArrayFormula":
+                    if _spans_cells(cell.value):
                         book.array_formulas.add(where)
                 book.cells[where] = content
                 book.cached[where] = cached.get((cell.row, cell.column))
@@ -193,6 +193,14 @@ def _contents(formulas, values, limits: WorkbookLimits) -> Workbook:
     for name, defined in formulas.defined_names.items():
         book.names[(None, key(name))] = defined.attr_text
     return book
+
+
+def _spans_cells(value) -> bool:
+    """Whether a cell holds an array formula over several cells (one over
+    a single cell is an ordinary formula)."""
+    if type(value).__name__ != "ArrayFormula":
+        return False
+    return ":" in str(getattr(value, "ref", "") or "")
 
 
 def _cached_values(ws) -> dict[tuple[int, int], object]:
@@ -253,6 +261,14 @@ def translate(book: Workbook, outputs: list[str] | None = None) -> Translated:
         sheet = where.rsplit("!", 1)[0]
         if isinstance(content, float):
             trees[where] = ast.Number(1, content)
+        elif where in book.array_formulas:
+            violations.append(
+                Violation(
+                    f"cells.{where}",
+                    "an array formula over several cells is not supported; "
+                    "enter the formula in each cell",
+                )
+            )
         elif content.startswith("="):
             try:
                 trees[where] = rewriter.parse(content, sheet, where)
