@@ -338,6 +338,11 @@ class CellCompiler:
         truncation = shift = None
         for arg in extras:
             name = arg.key if isinstance(arg, ast.Call) else None
+            if name == "RISKCORRMAT":
+                raise CallError(
+                    "RiskCorrmat reads a matrix range, so it works in "
+                    'workbooks; in a JSON model give "correlations"'
+                )
             if name not in PROPERTIES:
                 raise CallError(
                     f"takes {len(spec.params)} arguments "

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcengine.model import syntax as ast
+from mcengine.model.correlation import check_structure
+from mcengine.model.distributions import DISTRIBUTIONS
 from mcengine.model.errors import ModelError, Violation
 from mcengine.model.loader import ModelSpec
 from mcengine.model.names import key
@@ -41,6 +43,7 @@ from mcengine.model.parser import (
 )
 
 OUTPUT = "RISKOUTPUT"
+CORRMAT = "RISKCORRMAT"
 # The most cells one range may cover (a whole column is cut to the used
 # rows first).
 MAX_RANGE_CELLS = 100_000
@@ -286,8 +289,66 @@ def translate(book: Workbook, outputs: list[str] | None = None) -> Translated:
         if name != where:  # an alias cell: the output under its label
             cells[name] = "=" + where
             trees[name] = ast.Name(1, where)
-    spec = ModelSpec(None, cells, names, None, [], trees=trees)
+    correlations = _correlations(rewriter.corrmats, trees, violations)
+    if violations:
+        raise ModelError(violations)
+    spec = ModelSpec(None, cells, names, None, correlations, trees=trees)
     return Translated(spec, chosen, labels)
+
+
+def _correlations(corrmats: dict, trees: dict, violations: list) -> list:
+    """RiskCorrmat groups as a model's correlation groups: the inputs by
+    position (an input is named as the compiler numbers it: its cell, or
+    "cell#k" for a cell's k-th distribution)."""
+    groups = []
+    for (where, _label), group in corrmats.items():
+        d = len(group["matrix"])
+        slots = group["inputs"]
+        missing = [p for p in range(1, d + 1) if p not in slots]
+        extra = [p for p in slots if not 1 <= p <= d]
+        if missing or extra:
+            violations.append(
+                Violation(
+                    f"cells.{next(iter(slots.values()))[0]}",
+                    f"RiskCorrmat({where}) is {d} x {d}, but the positions "
+                    f"given are {sorted(slots)}: each of 1 to {d} once",
+                )
+            )
+            continue
+        names = [_input_name(trees, *slots[p]) for p in range(1, d + 1)]
+        groups.append(
+            {"inputs": names, "matrix": group["matrix"], "repair": False}
+        )
+    if not groups:
+        return []
+    return check_structure(
+        groups, lambda field, why: violations.append(Violation(field, why))
+    )
+
+
+def _input_name(trees: dict, cell: str, pos: int) -> str:
+    calls = [
+        n
+        for n in _preorder(trees[cell])
+        if isinstance(n, ast.Call) and n.key in DISTRIBUTIONS
+    ]
+    k = next(i for i, n in enumerate(calls, start=1) if n.pos == pos)
+    return cell if k == 1 else f"{cell}#{k}"
+
+
+def _preorder(tree: ast.Node):
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.Unary):
+            stack.append(node.operand)
+        elif isinstance(node, ast.Binary):
+            stack.extend((node.right, node.left))
+        elif isinstance(node, ast.Call):
+            stack.extend(reversed(node.args))
+        elif isinstance(node, ast.Array):
+            stack.extend(reversed(node.elements()))
 
 
 def _output_names(chosen, labels, cells) -> list[str]:
@@ -363,6 +424,9 @@ class _Rewriter(Resolver):
         self.by_key = {key(w): w for w in book.cells}
         self.sheets = {key(s): s for s in book.sheets}
         self.marked: dict[str, str | None] = {}  # address -> label
+        # RiskCorrmat groups by (matrix range, instance): the matrix and
+        # each position's (cell, position of its distribution call).
+        self.corrmats: dict[tuple, dict] = {}
         self._names_seen: list[str] = []
         self.sheet = self.where = ""
 
@@ -371,7 +435,86 @@ class _Rewriter(Resolver):
         return parse_formula(formula, workbook=True, resolver=self)
 
     def call(self, node: ast.Call) -> ast.Node:
-        return self.output(node) if node.key == OUTPUT else node
+        if node.key == OUTPUT:
+            return self.output(node)
+        if node.key == CORRMAT:
+            return node  # read by the distribution that holds it
+        if node.key in DISTRIBUTIONS:
+            return self.correlated(node)
+        return node
+
+    def correlated(self, call: ast.Call) -> ast.Node:
+        """A distribution with its RiskCorrmat(matrix, position, [instance])
+        recorded and taken out of its arguments."""
+        marks = [
+            a
+            for a in call.args
+            if isinstance(a, ast.Call) and a.key == CORRMAT
+        ]
+        if not marks:
+            return call
+        if len(marks) > 1:
+            raise FormulaSyntaxError(
+                call.pos, "takes one RiskCorrmat, not two"
+            )
+        mark = marks[0]
+        if not 2 <= len(mark.args) <= 3 or not isinstance(
+            mark.args[0], ast.Array
+        ):
+            raise FormulaSyntaxError(
+                mark.pos,
+                "RiskCorrmat takes (matrix range, position, [instance])",
+            )
+        position = mark.args[1]
+        if not isinstance(position, ast.Number) or position.value != int(
+            position.value
+        ):
+            raise FormulaSyntaxError(
+                mark.pos, "RiskCorrmat's position must be a whole number"
+            )
+        instance = mark.args[2] if len(mark.args) == 3 else None
+        label = (
+            instance.value
+            if isinstance(instance, (ast.Text, ast.Number))
+            else None
+        )
+        matrix = self.matrix(mark.args[0], mark.pos)
+        group = self.corrmats.setdefault(
+            (matrix[0], label), {"matrix": matrix[1], "inputs": {}}
+        )
+        slot = int(position.value)
+        if slot in group["inputs"]:
+            raise FormulaSyntaxError(
+                mark.pos,
+                f"position {slot} of RiskCorrmat({matrix[0]}) is taken by "
+                f"{group['inputs'][slot][0]}",
+            )
+        group["inputs"][slot] = (self.where, call.pos)
+        args = tuple(a for a in call.args if a is not mark)
+        return ast.Call(call.pos, call.name, args)
+
+    def matrix(self, array: ast.Array, pos: int) -> tuple[str, list]:
+        """A matrix range's address and its numbers, row by row."""
+        rows = []
+        for row in array.rows:
+            values = []
+            for element in row:
+                content = (
+                    self.book.cells.get(element.name)
+                    if isinstance(element, ast.Name)
+                    else None
+                )
+                if not isinstance(content, float):
+                    raise FormulaSyntaxError(
+                        pos,
+                        "RiskCorrmat's matrix range must hold a number in "
+                        "every cell",
+                    )
+                values.append(content)
+            rows.append(values)
+        first, last = array.rows[0][0], array.rows[-1][-1]
+        where = f"{first.name}:{last.name.rsplit('!', 1)[1]}"
+        return where, rows
 
     def output(self, call: ast.Call) -> ast.Node:
         label = None
