@@ -159,7 +159,16 @@ class CellCompiler:
         return found
 
     def visit_Unary(self, node: ast.Unary) -> Value:
-        operand = self.number(node.operand)
+        value = self.value(node.operand)
+        if isinstance(value, ArrayValue):  # element by element
+            items = tuple(
+                self.unary(node, self.coerce(v, node.operand))
+                for v in value.items
+            )
+            return ArrayValue(items, value.columns)
+        return self.unary(node, self.coerce(value, node.operand))
+
+    def unary(self, node: ast.Unary, operand: Reg) -> Reg:
         if node.op == "-":
             return self.b.emit("NEG", [operand])
         if node.op == "%":
@@ -178,6 +187,8 @@ class CellCompiler:
         return left
 
     def combine(self, node: ast.Binary, left: Value, right: Value) -> Value:
+        if isinstance(left, ArrayValue) or isinstance(right, ArrayValue):
+            return self.combine_arrays(node, left, right)
         if node.op == "&":
             return self.concatenate(node, left, right)
         if node.op in _COMPARE:
@@ -187,6 +198,31 @@ class CellCompiler:
             self.coerce(right, node.right),
         ]
         return self.b.emit(_ARITHMETIC[node.op], operands)
+
+    def combine_arrays(self, node: ast.Binary, left, right) -> ArrayValue:
+        """An operator over ranges or arrays, element by element, a single
+        value standing beside every element (as in an array formula)."""
+        shaped = left if isinstance(left, ArrayValue) else right
+        lefts = _spread(left, shaped)
+        rights = _spread(right, shaped)
+        if lefts is None or rights is None:
+            raise CellError(
+                node.pos, "the ranges or arrays on either side differ in size"
+            )
+        items = tuple(
+            self.combine(node, _zero(a, self.b), _zero(b, self.b))
+            for a, b in zip(lefts, rights)
+        )
+        return ArrayValue(items, shaped.columns)
+
+    def visit_Element(self, node: ast.Element) -> Value:
+        source = self.values.get(key(node.source))
+        if not isinstance(source, ArrayValue):
+            return source  # one value fills the whole range, as in Excel
+        width = source.width
+        if node.col >= width or node.row >= source.height:
+            return self.b.constant(error_value("#N/A"))
+        return source.items[node.row * width + node.col]
 
     def concatenate(
         self, node: ast.Binary, left: Value, right: Value
@@ -411,6 +447,18 @@ class CellCompiler:
                 )
             values.append(number)
         return values
+
+
+def _spread(value, shaped: ArrayValue) -> tuple | None:
+    """value's elements against an array's: its own when the same size,
+    the one value repeated, else None."""
+    if isinstance(value, ArrayValue):
+        return value.items if len(value.items) == len(shaped.items) else None
+    return (value,) * len(shaped.items)
+
+
+def _zero(value, builder) -> Value:
+    return builder.constant(0.0) if isinstance(value, EmptyValue) else value
 
 
 def literal_number(node: ast.Node) -> float | None:

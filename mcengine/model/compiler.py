@@ -201,6 +201,8 @@ def _references(tree: ast.Node) -> list[ast.Name]:
         node = stack.pop()
         if isinstance(node, ast.Name):
             found.append(node)
+        elif isinstance(node, ast.Element):
+            found.append(ast.Name(node.pos, node.source))
         for child in _children(node):
             stack.append(child)
     return found

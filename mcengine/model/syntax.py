@@ -89,6 +89,16 @@ class Binary(Node):
 
 
 @dataclass(slots=True)
+class Element(Node):
+    """Element (row, col), from 0, of the array another cell's formula
+    gives: a cell of a workbook's array formula over several cells."""
+
+    source: str
+    row: int
+    col: int
+
+
+@dataclass(slots=True)
 class Empty(Node):
     """An empty cell inside a workbook range (keeps the range's shape)."""
 

@@ -79,7 +79,11 @@ class Workbook:
     names: dict[tuple[str | None, str], str]  # (sheet or None, NAME) -> text
     used_rows: dict[str, int]
     used_cols: dict[str, int]
-    array_formulas: set[str] = field(default_factory=set)
+    # Array formulas over several cells: each member cell (the first one
+    # included) -> (the first cell, row offset, column offset).
+    array_members: dict[str, tuple[str, int, int]] = field(
+        default_factory=dict
+    )
 
 
 def address(sheet: str, row: int, col: int) -> str:
@@ -175,7 +179,7 @@ def _contents(formulas, values, limits: WorkbookLimits) -> Workbook:
                 if isinstance(content, str) and content.startswith("="):
                     formula_count += 1
                     if _spans_cells(cell.value):
-                        book.array_formulas.add(where)
+                        _add_members(book, ws.title, where, cell.value.ref)
                 book.cells[where] = content
                 book.cached[where] = cached.get((cell.row, cell.column))
                 if len(book.cells) > limits.max_cells:
@@ -184,6 +188,15 @@ def _contents(formulas, values, limits: WorkbookLimits) -> Workbook:
                         f"it has over {limits.max_cells:,} cells; that is "
                         "the limit",
                     )
+        for member, (first, _, _) in book.array_members.items():
+            # A member holds no formula of its own in the file (openpyxl
+            # shows its cached value there): it takes the first cell's.
+            if member.rsplit("!", 1)[0] == ws.title:
+                book.cells[member] = book.cells[first]
+                book.cached[member] = cached.get(
+                    _cell_of(member.rsplit("!", 1)[1])
+                )
+                rows = max(rows, _cell_of(member.rsplit("!", 1)[1])[0])
         book.used_rows[ws.title], book.used_cols[ws.title] = rows, cols
         for name, defined in getattr(ws, "defined_names", {}).items():
             book.names[(key(ws.title), key(name))] = defined.attr_text
@@ -196,6 +209,26 @@ def _contents(formulas, values, limits: WorkbookLimits) -> Workbook:
     for name, defined in formulas.defined_names.items():
         book.names[(None, key(name))] = defined.attr_text
     return book
+
+
+def _add_members(book: Workbook, sheet: str, first: str, ref: str) -> None:
+    """The cells of an array formula over `ref`, each with its offset."""
+    ends = [_cell_of(part) for part in str(ref).replace("$", "").split(":")]
+    (r1, c1), (r2, c2) = ends[0], ends[-1]
+    for row in range(r1, r2 + 1):
+        for col in range(c1, c2 + 1):
+            book.array_members[address(sheet, row, col)] = (
+                first,
+                row - r1,
+                col - c1,
+            )
+
+
+def _cell_of(text: str) -> tuple[int, int]:
+    from mcengine.model.parser import column_number
+
+    letters = text.rstrip("0123456789")
+    return int(text[len(letters) :]), column_number(letters)
 
 
 def _spans_cells(value) -> bool:
@@ -264,14 +297,11 @@ def translate(book: Workbook, outputs: list[str] | None = None) -> Translated:
         sheet = where.rsplit("!", 1)[0]
         if isinstance(content, float):
             trees[where] = ast.Number(1, content)
-        elif where in book.array_formulas:
-            violations.append(
-                Violation(
-                    f"cells.{where}",
-                    "an array formula over several cells is not supported; "
-                    "enter the formula in each cell",
-                )
-            )
+        elif where in book.array_members:
+            try:
+                trees[where] = array_member(rewriter, trees, where)
+            except FormulaSyntaxError as exc:
+                violations.append(Violation(f"cells.{where}", str(exc)))
         elif content.startswith("="):
             try:
                 trees[where] = rewriter.parse(content, sheet, where)
@@ -282,7 +312,10 @@ def translate(book: Workbook, outputs: list[str] | None = None) -> Translated:
     chosen = _outputs(book, outputs, rewriter.marked, violations)
     if violations:
         raise ModelError(violations)
-    cells = {where: _cell_text(book.cells[where]) for where in trees}
+    cells = {
+        where: _cell_text(book.cells[where.removesuffix(ARRAY_SUFFIX)])
+        for where in trees
+    }
     labels = {w: n for w, n in rewriter.marked.items() if n and w in chosen}
     names = _output_names(chosen, labels, cells)
     for where, name in zip(chosen, names):
@@ -364,6 +397,21 @@ def _output_names(chosen, labels, cells) -> list[str]:
         else:
             names.append(where)
     return names
+
+
+ARRAY_SUFFIX = "#array"
+
+
+def array_member(rewriter, trees: dict, where: str) -> ast.Node:
+    """A cell of an array formula over several cells: element (row, col)
+    of the formula's array, which is compiled once under the first cell's
+    name plus ARRAY_SUFFIX."""
+    first, row, col = rewriter.book.array_members[where]
+    whole = first + ARRAY_SUFFIX
+    if whole not in trees:
+        sheet = first.rsplit("!", 1)[0]
+        trees[whole] = rewriter.parse(rewriter.book.cells[first], sheet, first)
+    return ast.Element(1, whole, row, col)
 
 
 def _cell_text(content) -> float | str:

@@ -28,7 +28,12 @@ from mcengine.model.graph import dependency_order, find_cycles
 from mcengine.model.names import key
 from mcengine.model.parser import FormulaSyntaxError
 from mcengine.model.registers import fold
-from mcengine.model.workbook import Workbook, _Rewriter, read_workbook
+from mcengine.model.workbook import (
+    Workbook,
+    _Rewriter,
+    array_member,
+    read_workbook,
+)
 
 RELATIVE_TOLERANCE = 1e-9
 VOLATILE = {
@@ -92,6 +97,11 @@ class _Check:
                 self.skip(where, reason)
                 continue
             try:
+                if where in self.book.array_members:
+                    self.trees[where] = array_member(
+                        rewriter, self.trees, where
+                    )
+                    continue
                 self.trees[where] = rewriter.parse(content, sheet, where)
             except FormulaSyntaxError as exc:
                 self.skip(where, f"does not parse: {exc}")
@@ -99,8 +109,6 @@ class _Check:
     def skip_reason(self, where: str, formula: str) -> str | None:
         if "[" in formula:
             return "external link"
-        if where in self.book.array_formulas:
-            return "array formula"
         names = re.findall(r"([A-Za-z_][A-Za-z0-9_.]*)\s*\(", formula)
         volatile = sorted({n.upper() for n in names} & VOLATILE)
         if volatile:
@@ -119,6 +127,8 @@ class _Check:
                 node = stack.pop()
                 if isinstance(node, ast.Name):
                     found.append(node.name)
+                elif isinstance(node, ast.Element):
+                    found.append(node.source)
                 stack.extend(_children(node))
             deps[where] = [n for n in found if n in self.trees]
         return deps

@@ -27,6 +27,7 @@ from mcengine.model import (
 from mcengine.model.workbook import WorkbookLimits, read_workbook
 from tests.conftest import shared_path
 from tests.model.xlsx_files import (
+    array_formula,
     formula,
     make_xlsx,
     number,
@@ -357,3 +358,33 @@ def test_risk_corrmat_in_a_json_model_says_where_it_works():
     }
     with pytest.raises(ModelError, match="works in workbooks"):
         mcengine.simulate(model, iterations=10)
+
+
+def test_array_formulas_over_one_and_several_cells():
+    """{=A1:A3*2} over B1:B3 gives each cell its element; {=SUM(A1:A3*
+    A1:A3)} in one cell works element by element inside SUM; Excel's
+    cached values agree, and the cells simulate the same values."""
+    book = make_xlsx(
+        {
+            "S": {
+                "A1": number(1),
+                "A2": number(2),
+                "A3": number(3),
+                "B1": array_formula("A1:A3*2", "B1:B3", 2.0),
+                "B2": number(4),
+                "B3": number(6),
+                "C1": array_formula("SUM(A1:A3*A1:A3)", "C1", 14.0),
+                "D1": array_formula("A1:A2+10", "D1:D3", 11.0),
+                "D2": number(12),
+                "D3": ('t="e"', "<v>#N/A</v>"),
+            }
+        }
+    )
+    document = check_workbook(book)
+    values = sample(
+        compile_workbook(book, ["B1", "B2", "B3", "C1"]), iterations=1, seed=1
+    )
+
+    assert document["mismatches"] == [] and document["matched"] == 7
+    assert [values[f"S!B{r}"][0] for r in (1, 2, 3)] == [2, 4, 6]
+    assert values["S!C1"][0] == 14

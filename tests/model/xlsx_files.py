@@ -142,3 +142,10 @@ def zip_bomb(expanded_bytes: int) -> bytes:
         for _ in range(expanded_bytes >> 20):
             f.write(chunk)
     return buffer.getvalue()
+
+
+def array_formula(body: str, ref: str, cached=None) -> str:
+    """The first cell of an array formula over ref (the others hold only
+    their cached values: number())."""
+    f = f'<f t="array" ref="{ref}">{escape(body)}</f>'
+    return f + ("" if cached is None else f"<v>{cached!r}</v>")
