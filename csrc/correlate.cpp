@@ -1,6 +1,7 @@
 // correlate.cpp: Iman and Conover's reordering of a chunk's uniforms.
 #include "correlate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -10,6 +11,9 @@
 namespace mc {
 
 namespace {
+
+// Chunks up to this many iterations are ranked exactly.
+constexpr int32_t EXACT_BELOW = 1024;
 
 // Lower Cholesky factor of the d x d matrix a, in place; false when a pivot
 // is not clearly positive (relative to its diagonal entry).
@@ -113,7 +117,16 @@ void Correlator::transform(const CorrelationGroup& g, int32_t m) {
 // than a bucket's width apart: that moves a rank correlation by under 1e-5
 // and leaves the reordering a permutation all the same (an exact sort within
 // each bucket cost more than the rest of the reordering together).
-void Correlator::rank_order(const int32_t* bucket, int32_t m, int32_t* order) {
+void Correlator::rank_order(const double* x, const int32_t* bucket, int32_t m,
+                            int32_t* order) {
+  if (m <= EXACT_BELOW) {
+    // A short chunk (a small run, or a run's last piece): buckets would be
+    // too coarse to rank it, and an exact sort costs little.
+    for (int32_t i = 0; i < m; ++i) order[i] = i;
+    std::stable_sort(order, order + m,
+                     [x](int32_t a, int32_t b) { return x[a] < x[b]; });
+    return;
+  }
   counts_.assign(static_cast<size_t>(m) + 1, 0);
   int32_t* counts = counts_.data();
   for (int32_t i = 0; i < m; ++i) ++counts[bucket[i] + 1];
@@ -152,13 +165,13 @@ void Correlator::reorder(const CorrelationGroup& g, double* const* u, int32_t m)
       double g = 0.5 * static_cast<double>(m) * (1.0 + t / std::sqrt(1.0 + t * t));
       bucket[i] = static_cast<int32_t>(g < top ? g : top);
     }
-    rank_order(bucket, m, by_score_.data());
+    rank_order(target, bucket, m, by_score_.data());
     const double* uj = u[j];
     for (int32_t i = 0; i < m; ++i) {
       double g = uj[i] * static_cast<double>(m);
       bucket[i] = static_cast<int32_t>(g < top ? g : top);
     }
-    rank_order(bucket, m, by_value_.data());
+    rank_order(uj, bucket, m, by_value_.data());
     for (int32_t i = 0; i < m; ++i) copy_[i] = u[j][i];
     for (int32_t r = 0; r < m; ++r) u[j][by_score_[r]] = copy_[by_value_[r]];
   }

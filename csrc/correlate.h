@@ -44,8 +44,8 @@ class Correlator {
   // The transform T = L F^-1 of this chunk's scores (d x d, row-major).
   void transform(const CorrelationGroup& g, int32_t m);
   // order[r]: the index of the r-th value in bucket order (bucket[i] in
-  // [0, m)), by index within a bucket.
-  void rank_order(const int32_t* bucket, int32_t m, int32_t* order);
+  // [0, m)), by index within a bucket; for a short chunk, by x exactly.
+  void rank_order(const double* x, const int32_t* bucket, int32_t m, int32_t* order);
 
   std::vector<double> scores_;  // d * m normal scores
   std::vector<double> target_;  // m transformed scores of one input

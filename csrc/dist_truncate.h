@@ -26,7 +26,8 @@
 // work: the interval is mirrored to lie mostly below 0, and u maps to ln
 // Phi(z) = ln(Phi(a) + u (Phi(b) - Phi(a))), inverted by Newton's method on
 // ln Phi; Normal(0, 1) truncated to [38, inf) gives values just above 38.
-// An interval without probability, or bounds not in order, is #NUM!.
+// An interval without probability, or bounds not in order, is #NUM!; equal
+// bounds are a point, which holds probability only for a discrete kind.
 #pragma once
 
 #include "dist.h"
@@ -172,9 +173,9 @@ MC_HD Truncation truncation_of(int32_t kind, const double* p, const double* aux,
   using namespace trunc_detail;
   Truncation t{0, 0, 0.0, 0.0, -INF, INF};
   double probe = quantile(kind, p, aux, 0.5);
-  if (probe != probe || !(lo < hi)) return t;  // NaN: invalid parameters
+  if (probe != probe || !(lo <= hi)) return t;  // NaN: invalid parameters
   if (mode == TRUNC_PROBS) {
-    if (!(lo >= 0.0 && hi <= 1.0)) return t;
+    if (!(lo >= 0.0 && hi <= 1.0 && lo < hi)) return t;
     t.a = lo;
     t.b = hi;
   } else if (normal_kind(kind)) {

@@ -570,10 +570,11 @@ def _number(value) -> str:
 def _sensitivities(outputs: dict, width: int) -> list[str]:
     lines = []
     for name, stats in outputs.items():
+        # Disconnected inputs have no Spearman (None), undefined ones NaN.
         ranked = [
             (r["spearman"], i)
             for i, r in stats["sensitivity"].items()
-            if math.isfinite(r["spearman"])
+            if r["spearman"] is not None and math.isfinite(r["spearman"])
         ]
         ranked.sort(key=lambda item: -abs(item[0]))
         top = ranked[:TOP_SENSITIVITIES]

@@ -366,3 +366,15 @@ def test_workbook_over_grpc_matches_in_process(capsys, server, tmp_path):
     _, remote, _ = run(capsys, *args, "--target", server.target)
 
     assert strict_json(local)["outputs"] == strict_json(remote)["outputs"]
+
+
+def test_table_with_inputs_disconnected_from_an_output(capsys):
+    """The README's quickstart model: cost depends on neither price nor
+    units, whose Spearman is then null; the table lists the others."""
+    status, out, err = run(capsys, "simulate", EXAMPLES / "r1_margin.json",
+                           "--iterations", "2000", "--seed", "1")  # fmt: skip
+    assert status == 0, err
+    cost_line = next(
+        line for line in out.splitlines() if line.startswith("  cost")
+    )
+    assert "price" not in cost_line and "labour" in cost_line

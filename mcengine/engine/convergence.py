@@ -120,7 +120,7 @@ def parse(spec, outputs: list[str], sampling: str) -> Convergence:
         problems.append(
             Violation(
                 "convergence",
-                "needs a prefix-stable sampling method (mc or antithetic): "
+                "needs a prefix-stable sampling method (mc, antithetic or sobol): "
                 "an lhs design depends on the run's length",
             )
         )

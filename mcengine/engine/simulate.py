@@ -206,15 +206,18 @@ def _simulate_one(compiled, run: _Settings) -> Result:
         confidence=run.measures.confidence,
         convergence=None if report is None else report.to_dict(),
         correlations=[
-            group.to_dict(_achieved(input_ranks, group), inputs.shape[1])
+            group.to_dict(
+                _achieved(input_ranks, group, inputs.shape[1]), inputs.shape[1]
+            )
             for group in compiled.correlations
         ],
     )
 
 
-def _achieved(input_ranks: np.ndarray, group) -> np.ndarray | None:
-    """The group's rank correlations over the kept prefix."""
-    if input_ranks.size == 0:
+def _achieved(input_ranks: np.ndarray, group, kept: int) -> np.ndarray | None:
+    """The group's rank correlations over the kept prefix (None below two
+    iterations, where none is defined)."""
+    if input_ranks.size == 0 or kept < 2:
         return None
     streams = list(group.streams)
     return input_ranks[np.ix_(streams, streams)]

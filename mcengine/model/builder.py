@@ -92,6 +92,7 @@ class Sample:
     spec: object
     params: list[Reg]
     truncation: tuple | None = None
+    shift: Reg | None = None
 
 
 @dataclass

@@ -353,6 +353,7 @@ class CellCompiler:
         )
         if shift is None:
             return value
+        self.b.samples[-1].shift = shift
         return self.b.emit("ADD", [value, shift])
 
     def static_value(self, node, spec, args, truncation, shift) -> Reg:

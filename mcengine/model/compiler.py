@@ -48,6 +48,14 @@ from mcengine.model.workbook import (
 # Rough single-core costs, measured on the R1 benchmark, for estimates.
 _SECONDS_PER_OP = 1.5e-9
 _SECONDS_PER_SAMPLE = 8e-9
+# Quantiles solved per value rather than read from a table or a formula:
+# InvGauss always; Pert, the betas and the gammas when their parameters
+# vary per iteration; HyperGeo's sums.
+_SOLVED_SECONDS = {"INVGAUSS": 3e-6, "HYPERGEO": 5e-7}
+_TABLE_KINDS = ("PERT", "BETAGENERAL", "GAMMA", "BETA", "CHISQ", "ERLANG")
+# A truncation whose parameters or bounds vary finds its bounds' share of
+# (0, 1) per iteration: two bisections of about 62 quantiles each.
+_TRUNCATION_QUANTILES = 130
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,9 @@ class CompiledModel:
     # Groups of correlated inputs (model.correlation.Group), applied by the
     # core in chunks of _core.CORRELATION_CHUNK iterations.
     correlations: tuple = ()
+    # Seconds per iteration that costly samples add (solved quantiles,
+    # truncations recomputed per iteration), for estimate_seconds.
+    sample_seconds: float = 0.0
 
     def for_simulation(self, simulation: int) -> CompiledModel:
         """The same model compiled for another simulation of its
@@ -87,6 +98,7 @@ class CompiledModel:
         samples = len(self.inputs)
         ops = self.instruction_count - samples
         per_iteration = ops * _SECONDS_PER_OP + samples * _SECONDS_PER_SAMPLE
+        per_iteration += self.sample_seconds
         return iterations * per_iteration / max(1, threads)
 
 
@@ -355,7 +367,24 @@ class _Emitter:
             ),
             simulation=self.cells.simulation,
             spec=self.spec,
+            sample_seconds=self.sample_seconds(),
         )
+
+    def sample_seconds(self) -> float:
+        """The extra cost per iteration of the costly samples."""
+        kinds = {v: k for k, v in _core.dist_kinds().items()}
+        total = 0.0
+        for s in self.builder.samples:
+            kind = kinds.get(s.spec.kind, "")
+            varying = any(p.varying for p in s.params)
+            bounds = s.truncation[1:] if s.truncation else ()
+            cost = _SOLVED_SECONDS.get(kind, 0.0)
+            if kind in _TABLE_KINDS and varying:
+                cost = 1e-6
+            if s.truncation and (varying or any(b.varying for b in bounds)):
+                cost = _TRUNCATION_QUANTILES * max(cost, _SECONDS_PER_SAMPLE)
+            total += cost
+        return total
 
     def connections(self, outputs: list[int]) -> tuple[tuple[bool, ...], ...]:
         """Per output register, whether it depends on each input: the
@@ -392,6 +421,7 @@ class _Emitter:
         return sorted(rows, key=lambda row: row[3])
 
     def check_samples(self, constants: dict[int, float]) -> None:
+        refused = set()
         for s in self.builder.samples:
             # Written-out arguments were checked where they were packed.
             if s.spec.literal or any(
@@ -403,6 +433,7 @@ class _Emitter:
                 s.spec, values
             )
             if problem:
+                refused.add(s.row)
                 self.violations.append(
                     Violation(
                         f"cells.{s.cell}",
@@ -414,7 +445,13 @@ class _Emitter:
             if table is not None:
                 self.builder.rows[s.row][4] = self.builder.add_aux(table)
         for s in self.builder.samples:
+            if s.row in refused:
+                continue
             problem = s.truncation and self.truncation_problem(s, constants)
+            if not problem and s.shift is not None:
+                error = error_name(constants.get(s.shift.index, 0.0))
+                if error is not None:
+                    problem = f"RiskShift: its shift is the error {error}"
             if problem:
                 self.violations.append(
                     Violation(
@@ -432,10 +469,14 @@ class _Emitter:
         lo, hi = constants[lower.index], constants[upper.index]
         probs = mode == TRUNC_PROBS
         name = "RiskTruncateP" if probs else "RiskTruncate"
+        for label, bound in (("minimum", lo), ("maximum", hi)):
+            error = error_name(bound)
+            if error is not None:
+                return f"{name}: its {label} is the error {error}"
         if probs and not 0 <= lo < hi <= 1:
             return f"{name}({_g(lo)}, {_g(hi)}) needs 0 <= pmin < pmax <= 1"
-        if not lo < hi:
-            return f"{name}({_g(lo)}, {_g(hi)}) needs min < max"
+        if not lo <= hi:
+            return f"{name}({_g(lo)}, {_g(hi)}) needs min <= max"
         if any(p.index not in constants for p in s.params):
             return None
         aux_index = self.builder.rows[s.row][4]
@@ -446,7 +487,9 @@ class _Emitter:
         )
         if np.isnan(probe[0]):
             return (
-                f"{name}({_g(lo)}, {_g(hi)}) leaves no probability to "
-                "sample from"
+                f"{name}({_g(lo)}, {_g(hi)}) holds no probability that the "
+                "engine can sample: none at all, or under about 1e-16 (the "
+                "precision of the uniforms in the upper tail; only the "
+                "normal kinds reach further)"
             )
         return None

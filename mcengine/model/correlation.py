@@ -145,6 +145,16 @@ def _matrix(raw, where: str, add) -> np.ndarray | None:
                 f"be square ({d} x {d})",
             )
             return None
+    for r, row in enumerate(raw):
+        for c, v in enumerate(row):
+            try:
+                float(v)
+            except OverflowError:
+                add(
+                    f"{where}[{r}][{c}]",
+                    "is too large; each must be in [-1, 1]",
+                )
+                return None
     m = np.array(raw, dtype=np.float64)
     problem = _entry_problem(m)
     if problem:
@@ -158,17 +168,17 @@ def _entry_problem(m: np.ndarray) -> str | None:
     d = m.shape[0]
     for i in range(d):
         for j in range(d):
-            v = m[i, j]
+            v = float(m[i, j])
             if not math.isfinite(v) or abs(v) > 1:
                 return f"entry [{i}][{j}] is {v!r}; each must be in [-1, 1]"
         if m[i, i] != 1:
-            return f"diagonal entry [{i}][{i}] is {m[i, i]!r}; it must be 1"
+            return f"diagonal entry [{i}][{i}] is {float(m[i, i])!r}; it must be 1"
     for i in range(d):
         for j in range(i):
             if abs(m[i, j] - m[j, i]) > SYMMETRY_TOLERANCE:
                 return (
-                    f"entries [{i}][{j}] = {m[i, j]!r} and [{j}][{i}] = "
-                    f"{m[j, i]!r} differ; the matrix must be symmetric"
+                    f"entries [{i}][{j}] = {float(m[i, j])!r} and [{j}][{i}] "
+                    f"= {float(m[j, i])!r} differ; the matrix must be symmetric"
                 )
     return None
 

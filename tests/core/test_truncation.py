@@ -269,6 +269,50 @@ def test_truncated_normal_moments_in_a_simulation():
     assert out.min >= 50 and out.max <= 150
 
 
+def test_equal_bounds_keep_a_discrete_point():
+    """Exact: [5, 5] holds IntUniform(1, 10)'s 5, so every sample is 5;
+    and a missing parameter is reported once, not again as a truncation."""
+    model = {
+        "cells": {"x": "=RiskIntUniform(1, 10, RiskTruncate(5, 5))"},
+        "outputs": ["x"],
+    }
+    assert np.all(sample(model, iterations=200, seed=3)["x"] == 5)
+    with pytest.raises(ModelError) as raised:
+        mcengine.simulate(
+            {
+                "cells": {"x": "=RiskNormal(0, , RiskTruncate(1, 2))"},
+                "outputs": ["x"],
+            },
+            iterations=10,
+        )
+    (violation,) = raised.value.violations
+    assert "sd must be greater than 0" in violation.description
+
+
+def test_cost_estimate_counts_truncations_that_vary():
+    """A truncation recomputed per iteration costs about 130 quantiles;
+    validation's estimate says so rather than promising milliseconds."""
+    from mcengine.model import compile_model
+
+    varying = compile_model(
+        {
+            "cells": {
+                "a": "=RiskUniform(1, 5)",
+                "x": "=RiskInvgauss(a, 3, RiskTruncate(a, a + 1))",
+            },
+            "outputs": ["x"],
+        }
+    )
+    fixed = compile_model(
+        {
+            "cells": {"x": "=RiskNormal(0, 1, RiskTruncate(1, 2))"},
+            "outputs": ["x"],
+        }
+    )
+    assert varying.estimate_seconds(1_000_000) > 100
+    assert fixed.estimate_seconds(1_000_000) < 1
+
+
 def test_shift_adds_to_the_value_after_truncation():
     """Exact: the shifted cell is the unshifted one plus the shift (the
     same stream, so the same draws), and the truncation bounds are in the
@@ -306,8 +350,20 @@ def test_formula_bounds_vary_per_iteration():
 @pytest.mark.parametrize(
     "formula, words",
     [
-        ("=RiskPoisson(3, RiskTruncate(3.2, 3.8))", "leaves no probability"),
-        ("=RiskNormal(0, 1, RiskTruncate(3, 2))", "needs min < max"),
+        ("=RiskPoisson(3, RiskTruncate(3.2, 3.8))", "holds no probability"),
+        ("=RiskExpon(1, RiskTruncate(800,))", "under about 1e-16"),
+        ("=RiskNormal(0, 1, RiskTruncate(3, 2))", "needs min <= max"),
+        ("=RiskNormal(0, 1, RiskTruncate(2, 2))", "holds no probability"),
+        (
+            "=RiskNormal(0, 1, RiskTruncate(#N/A, 2))",
+            "minimum is the error #N/A",
+        ),
+        (
+            '=RiskNormal(0, 1, RiskTruncate(1, "a"))',
+            "maximum is the error #VALUE!",
+        ),
+        ('=RiskNormal(0, 1, RiskShift("a"))', "shift is the error #VALUE!"),
+        ("=RiskNormal(0, 1, RiskShift(SQRT(-1)))", "shift is the error #NUM!"),
         (
             "=RiskNormal(0, 1, RiskTruncateP(-0.1, 0.5))",
             "0 <= pmin < pmax <= 1",

@@ -352,3 +352,26 @@ def test_nearest_correlation_beats_simple_fixes():
     assert np.linalg.eigvalsh(near)[0] >= -1e-9
     assert np.allclose(np.diag(near), 1)
     assert np.linalg.norm(near - a) <= np.linalg.norm(clipped - a) + 1e-12
+
+
+def test_short_chunks_rank_exactly():
+    """Exact: below 1,024 iterations a chunk is ranked exactly, so a
+    perfect correlation gives identical ranks at n = 100."""
+    group = [{"inputs": ["a", "e"], "matrix": [[1, 1], [1, 1]]}]
+    got = sample(model(group), iterations=100, seed=SEED)
+
+    assert np.array_equal(np.argsort(got["a"]), np.argsort(got["e"]))
+
+
+def test_huge_entries_are_refused_not_crashed():
+    group = [{"inputs": ["a", "b"], "matrix": [[1, 10**400], [0, 1]]}]
+    with pytest.raises(ModelError) as raised:
+        mcengine.simulate(model(group), iterations=10)
+    assert raised.value.violations[0].field == "correlations[0].matrix[0][1]"
+
+
+def test_no_achieved_matrix_below_two_iterations():
+    result = mcengine.simulate(
+        model(GROUP, outputs=("a",)), iterations=1, seed=1
+    )
+    assert result.correlations[0]["achieved"] is None
