@@ -215,21 +215,8 @@ def _references(tree: ast.Node) -> list[ast.Name]:
             found.append(node)
         elif isinstance(node, ast.Element):
             found.append(ast.Name(node.pos, node.source))
-        for child in _children(node):
-            stack.append(child)
+        stack.extend(ast.children(node))
     return found
-
-
-def _children(node: ast.Node) -> tuple[ast.Node, ...]:
-    if isinstance(node, ast.Unary):
-        return (node.operand,)
-    if isinstance(node, ast.Binary):
-        return (node.left, node.right)
-    if isinstance(node, ast.Call):
-        return node.args
-    if isinstance(node, ast.Array):
-        return node.elements()
-    return ()
 
 
 def _order(spec: ModelSpec, trees: dict[str, ast.Node]) -> list[str]:
@@ -270,22 +257,13 @@ def _number_inputs(spec, trees):
     for name in spec.cells:
         calls = [
             n
-            for n in _preorder(trees[name])
+            for n in ast.preorder(trees[name])
             if isinstance(n, ast.Call) and n.key in DISTRIBUTIONS
         ]
         for k, call in enumerate(calls, start=1):
             streams[(key(name), call.pos)] = len(names)
             names.append(name if k == 1 else f"{name}#{k}")
     return streams, names
-
-
-def _preorder(tree: ast.Node):
-    """Nodes in pre-order, left to right, without recursion."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(_children(node)))
 
 
 class _Emitter:

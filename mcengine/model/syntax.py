@@ -118,3 +118,25 @@ class Call(Node):
     @property
     def key(self) -> str:
         return self.name.upper()
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """A node's direct operands, left to right."""
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, Array):
+        return node.elements()
+    return ()
+
+
+def preorder(tree: Node):
+    """Nodes in pre-order, left to right, without recursion."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))

@@ -362,26 +362,11 @@ def _correlations(corrmats: dict, trees: dict, violations: list) -> list:
 def _input_name(trees: dict, cell: str, pos: int) -> str:
     calls = [
         n
-        for n in _preorder(trees[cell])
+        for n in ast.preorder(trees[cell])
         if isinstance(n, ast.Call) and n.key in DISTRIBUTIONS
     ]
     k = next(i for i, n in enumerate(calls, start=1) if n.pos == pos)
     return cell if k == 1 else f"{cell}#{k}"
-
-
-def _preorder(tree: ast.Node):
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, ast.Unary):
-            stack.append(node.operand)
-        elif isinstance(node, ast.Binary):
-            stack.extend((node.right, node.left))
-        elif isinstance(node, ast.Call):
-            stack.extend(reversed(node.args))
-        elif isinstance(node, ast.Array):
-            stack.extend(reversed(node.elements()))
 
 
 def _output_names(chosen, labels, cells) -> list[str]:

@@ -129,7 +129,7 @@ class _Check:
                     found.append(node.name)
                 elif isinstance(node, ast.Element):
                     found.append(node.source)
-                stack.extend(_children(node))
+                stack.extend(ast.children(node))
             deps[where] = [n for n in found if n in self.trees]
         return deps
 
@@ -195,18 +195,6 @@ class _Check:
             "unsupported": self.unsupported,
             "skipped": self.skipped,
         }
-
-
-def _children(node: ast.Node) -> tuple[ast.Node, ...]:
-    if isinstance(node, ast.Unary):
-        return (node.operand,)
-    if isinstance(node, ast.Binary):
-        return (node.left, node.right)
-    if isinstance(node, ast.Call):
-        return node.args
-    if isinstance(node, ast.Array):
-        return node.elements()
-    return ()
 
 
 def _value(value, known: dict[int, float]) -> object:
