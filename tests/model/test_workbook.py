@@ -388,3 +388,19 @@ def test_array_formulas_over_one_and_several_cells():
     assert document["mismatches"] == [] and document["matched"] == 7
     assert [values[f"S!B{r}"][0] for r in (1, 2, 3)] == [2, 4, 6]
     assert values["S!C1"][0] == 14
+
+
+def test_xlsm_files_are_read_and_macros_ignored(tmp_path):
+    """The same workbook saved as .xlsm (with a stray vbaProject part) is
+    read from its path; the macro part is never opened."""
+    import zipfile
+
+    data = _book()
+    path = tmp_path / "book.xlsm"
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a") as z:
+        z.writestr("xl/vbaProject.bin", b"\0" * 64)
+    path.write_bytes(buffer.getvalue())
+    result = mcengine.simulate(path, iterations=1000, seed=2)
+
+    assert list(result.outputs) == ["total", "Costs!B2"]
