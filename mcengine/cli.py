@@ -418,6 +418,11 @@ def _remote(method: str, target: str, *args, **kwargs) -> dict:
 
 def _read(path: str) -> str | bytes:
     """A model file's text, or a workbook's bytes (.xlsx, .xlsm)."""
+    if Path(path).suffix.lower() in (".xls", ".xlsb", ".ods"):
+        raise UserError(
+            f"cannot read {path}: only .xlsx and .xlsm workbooks are read; "
+            "save it as .xlsx"
+        )
     try:
         if _is_workbook_path(path):
             return Path(path).read_bytes()

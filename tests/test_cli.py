@@ -378,3 +378,10 @@ def test_table_with_inputs_disconnected_from_an_output(capsys):
         line for line in out.splitlines() if line.startswith("  cost")
     )
     assert "price" not in cost_line and "labour" in cost_line
+
+
+def test_old_excel_formats_get_a_clear_message(capsys, tmp_path):
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0 not a zip")
+    status, _, err = run(capsys, "simulate", path)
+    assert status == 1 and "only .xlsx and .xlsm" in err

@@ -106,6 +106,7 @@ class ProgramBuilder:
     aux: list = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     _constants: dict[bytes, Reg] = field(default_factory=dict)
+    _constant_values: dict[int, float] = field(default_factory=dict)
 
     def new_register(self) -> int:
         self.n_regs += 1
@@ -118,7 +119,12 @@ class ProgramBuilder:
             self.const_regs.append(reg.index)
             self.const_values.append(value)
             self._constants[bits] = reg
+            self._constant_values[reg.index] = value
         return self._constants[bits]
+
+    def constant_value(self, reg: Reg) -> float | None:
+        """The value of a constant register; None for a computed one."""
+        return self._constant_values.get(reg.index)
 
     def emit(self, op: str, operands: list[Reg], immediate: int = 0) -> Reg:
         dst = Reg(self.new_register(), any(r.varying for r in operands))

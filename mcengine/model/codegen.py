@@ -57,6 +57,7 @@ _ARITHMETIC = {"+": "ADD", "-": "SUB", "*": "MUL", "/": "DIV", "^": "POW"}
 
 
 SIMTABLE = "RISKSIMTABLE"
+_VOLATILE = ("RAND", "RANDBETWEEN", "NOW", "TODAY", "OFFSET", "INDIRECT")
 # Property functions, written after a distribution's own arguments.
 TRUNCATE, TRUNCATE_P, SHIFT = "RISKTRUNCATE", "RISKTRUNCATEP", "RISKSHIFT"
 PROPERTIES = (TRUNCATE, TRUNCATE_P, SHIFT)
@@ -94,6 +95,7 @@ class CellCompiler:
         # static: each distribution stands at its mean (model.static), for
         # a deterministic evaluation; no SAMPLE is emitted.
         self.static = static
+        self._arrays: dict[int, tuple] = {}  # id(node) -> (node, value)
         self.streams = streams  # (cell key, pos) -> stream number
         self.values: dict[str, Value] = {}  # cell key -> its value
         self.cell = ""
@@ -144,8 +146,14 @@ class CellCompiler:
         return self.b.constant(0.0)
 
     def visit_Array(self, node: ast.Array) -> Value:
-        items = tuple(self.value(e) for e in node.elements())
-        return ArrayValue(items, len(node.rows[0]) if node.rows else 0)
+        # A workbook's range is one node however often it is written
+        # (model.workbook caches them), so its value is built once.
+        found = self._arrays.get(id(node))
+        if found is None or found[0] is not node:
+            items = tuple(self.value(e) for e in node.elements())
+            value = ArrayValue(items, len(node.rows[0]) if node.rows else 0)
+            found = self._arrays[id(node)] = (node, value)
+        return found[1]
 
     def visit_Empty(self, node: ast.Empty) -> Value:
         return EmptyValue()
@@ -202,13 +210,11 @@ class CellCompiler:
     def combine_arrays(self, node: ast.Binary, left, right) -> ArrayValue:
         """An operator over ranges or arrays, element by element, a single
         value standing beside every element (as in an array formula)."""
-        shaped = left if isinstance(left, ArrayValue) else right
-        lefts = _spread(left, shaped)
-        rights = _spread(right, shaped)
-        if lefts is None or rights is None:
-            raise CellError(
-                node.pos, "the ranges or arrays on either side differ in size"
-            )
+        arrays = [v for v in (left, right) if isinstance(v, ArrayValue)]
+        shaped = max(arrays, key=lambda a: len(a.items))
+        missing = self.b.constant(error_value("#N/A"))
+        lefts = _spread(left, shaped, missing)
+        rights = _spread(right, shaped, missing)
         items = tuple(
             self.combine(node, _zero(a, self.b), _zero(b, self.b))
             for a, b in zip(lefts, rights)
@@ -275,10 +281,18 @@ class CellCompiler:
             if name in CONSTANTS:
                 self.check_count(len(node.args), 0, 0)
                 return self.b.constant(CONSTANTS[name])
-            if name in PROPERTIES:
+            if name in PROPERTIES or name == "RISKCORRMAT":
                 raise CallError(
                     "is written inside a distribution, after its own "
                     f"arguments, such as RiskNormal(0, 1, {node.name}(...))"
+                )
+            if name in _VOLATILE:
+                raise CallError(
+                    "draws a new value on every recalculation; use a "
+                    "distribution instead, such as RiskUniform(0, 1)"
+                    if name.startswith("RAND")
+                    else "depends on when or where it is calculated, which "
+                    "a simulation does not model"
                 )
         except CallError as exc:
             raise CellError(node.pos, f"{node.name}: {exc}") from None
@@ -315,6 +329,8 @@ class CellCompiler:
         return spec.emit(self.b, args)
 
     def variadic(self, node: ast.Call, spec) -> Value:
+        # Excel counts a range as one argument, however many cells it has.
+        self.check_count(len(node.args), spec.min_args, spec.max_args)
         args: list[Reg] = []
         for arg in node.args:
             value = self.value(arg)
@@ -322,9 +338,10 @@ class CellCompiler:
                 # Empty cells and text in a range or array are skipped,
                 # as Excel's SUM, AVERAGE, MIN and the like skip them.
                 args.extend(v for v in value.items if isinstance(v, Reg))
+            elif isinstance(arg, ast.Name) and isinstance(value, TextValue):
+                continue  # so is text reached through a reference
             else:
                 args.append(self.coerce(value, arg))
-        self.check_count(len(args), spec.min_args, spec.max_args)
         return spec.emit(self.b, args)
 
     def distribution(self, node: ast.Call, spec) -> Value:
@@ -450,11 +467,12 @@ class CellCompiler:
         return values
 
 
-def _spread(value, shaped: ArrayValue) -> tuple | None:
-    """value's elements against an array's: its own when the same size,
-    the one value repeated, else None."""
+def _spread(value, shaped: ArrayValue, missing) -> tuple:
+    """value's elements against the larger array's: its own, padded with
+    #N/A where it is shorter (as Excel does), or the one value repeated."""
     if isinstance(value, ArrayValue):
-        return value.items if len(value.items) == len(shaped.items) else None
+        short = len(shaped.items) - len(value.items)
+        return value.items + (missing,) * short
     return (value,) * len(shaped.items)
 
 

@@ -39,6 +39,7 @@ from mcengine.model.names import key
 from mcengine.model.parser import FormulaSyntaxError, parse_formula
 from mcengine.model.registers import allocate, fold
 from mcengine.model.workbook import (
+    ARRAY_SUFFIX,
     WorkbookSource,
     is_workbook,
     read_workbook,
@@ -111,7 +112,10 @@ def compile_model(model, limits: ModelLimits | None = None) -> CompiledModel:
     if isinstance(model, CompiledModel):
         return model
     if isinstance(model, WorkbookSource):
-        return compile_workbook(model.data, list(model.outputs) or None)
+        outputs = model.outputs
+        if isinstance(outputs, str):
+            outputs = [outputs]
+        return compile_workbook(model.data, list(outputs) or None)
     if _is_workbook(model):
         return compile_workbook(model)
     try:
@@ -132,7 +136,28 @@ def compile_workbook(
     when it has one, names the output in results."""
     book = read_workbook(source, limits, cached=False)
     translated = translate(book, outputs)
-    return _compile_spec(translated.spec, 0)
+    try:
+        return _compile_spec(translated.spec, 0)
+    except ModelError as error:
+        raise ModelError(
+            [_workbook_violation(v, translated) for v in error.violations]
+        ) from None
+
+
+def _workbook_violation(violation: Violation, translated) -> Violation:
+    """A violation in a workbook's terms: an array formula's hidden cell
+    named as its first cell, a correlation group as its RiskCorrmat."""
+    field = violation.field.replace(ARRAY_SUFFIX, "")
+    description = violation.description.replace(ARRAY_SUFFIX, "")
+    if field.startswith("correlations["):
+        index = int(field[len("correlations[") : field.index("]")])
+        where, first = translated.corrmat_sources[index]
+        field = f"cells.{first}"
+        description = (
+            f"RiskCorrmat({where}): "
+            + description.split('; correct it, or set "repair"', 1)[0]
+        )
+    return Violation(field, description)
 
 
 def _is_workbook(model) -> bool:
@@ -219,13 +244,31 @@ def _references(tree: ast.Node) -> list[ast.Name]:
     return found
 
 
+# A range read by many formulas is one node of the cell graph, between its
+# cells and the formulas (a whole column read by 200 formulas is then 200
+# edges and one column, not 200 columns).
+_RANGE = "\0range "
+
+
 def _order(spec: ModelSpec, trees: dict[str, ast.Node]) -> list[str]:
     by_key = {key(n): n for n in spec.cells}
     deps: dict[str, list[str]] = {}
     violations = []
     for name, tree in trees.items():
         deps[name] = []
-        for ref in sorted(_references(tree), key=lambda r: r.pos):
+        names, ranges = _references_and_ranges(tree)
+        for array in ranges:
+            node = f"{_RANGE}{id(array)}"
+            deps[name].append(node)
+            if node not in deps:
+                deps[node] = list(
+                    dict.fromkeys(
+                        by_key[key(e.name)]
+                        for e in array.elements()
+                        if isinstance(e, ast.Name) and key(e.name) in by_key
+                    )
+                )
+        for ref in sorted(names, key=lambda r: r.pos):
             target = by_key.get(key(ref.name))
             if target is None:
                 violations.append(
@@ -238,13 +281,36 @@ def _order(spec: ModelSpec, trees: dict[str, ast.Node]) -> list[str]:
             else:
                 deps[name].append(target)
     for cycle in find_cycles(deps):
+        cycle = [c for c in cycle if not c.startswith(_RANGE)]
         path = " -> ".join(cycle + [cycle[0]])
         violations.append(
             Violation(f"cells.{cycle[0]}", f"circular reference: {path}")
         )
     if violations:
         raise ModelError(violations)
-    return dependency_order(deps)
+    return [c for c in dependency_order(deps) if not c.startswith(_RANGE)]
+
+
+def _references_and_ranges(tree: ast.Node):
+    """The names a tree reads, and its ranges (arrays of cell names) whole:
+    their cells are not walked here."""
+    found, ranges, stack = [], [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            found.append(node)
+        elif isinstance(node, ast.Element):
+            found.append(ast.Name(node.pos, node.source))
+        elif isinstance(node, ast.Array) and _is_range(node):
+            ranges.append(node)
+            continue
+        stack.extend(ast.children(node))
+    return found, ranges
+
+
+def _is_range(array: ast.Array) -> bool:
+    first = array.rows[0][0] if array.rows and array.rows[0] else None
+    return isinstance(first, (ast.Name, ast.Empty))
 
 
 def _near(name: str, by_key: dict[str, str]) -> str:
@@ -257,7 +323,7 @@ def _number_inputs(spec, trees):
     for name in spec.cells:
         calls = [
             n
-            for n in ast.preorder(trees[name])
+            for n in ast.preorder(trees[name], into_ranges=False)
             if isinstance(n, ast.Call) and n.key in DISTRIBUTIONS
         ]
         for k, call in enumerate(calls, start=1):

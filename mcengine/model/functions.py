@@ -68,10 +68,20 @@ SIMPLE: dict[str, Simple] = {
 }
 
 
+# Sums, products, minima and maxima of many constants (a range of numbers
+# typed into a workbook) are taken here rather than emitted one instruction
+# per value.
+_FOLDED = {"ADD": math.fsum, "MUL": math.prod, "MIN": min, "MAX": max}
+
+
 def _chain(op: str) -> Callable:
     def emit(b: ProgramBuilder, args: list[Reg]) -> Reg:
         if not args:
             return b.constant(0.0)
+        if len(args) > 2 and op in _FOLDED:
+            values = [b.constant_value(r) for r in args]
+            if all(v is not None and math.isfinite(v) for v in values):
+                return b.constant(float(_FOLDED[op](values)))
         acc = args[0]
         for reg in args[1:]:
             acc = b.emit(op, [acc, reg])

@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 from mcengine.model import syntax as ast
 from mcengine.model.builder import (
+    OPCODES,
     ArrayValue,
     EmptyValue,
     Reg,
@@ -37,6 +38,7 @@ from mcengine.model.builder import (
 )
 from mcengine.model.functions import CallError
 
+_SAMPLE = OPCODES["SAMPLE"]
 MAX_SORTED = 256
 NEWTON_STEPS = 40
 _CONVERGED = 1e-10
@@ -86,13 +88,22 @@ class _Ops:
 
     def constant_of(self, reg: Reg) -> float | None:
         """The value of a constant register, None if it is computed."""
-        if reg.varying:
-            return None
-        table = self.b.__dict__.setdefault("_constant_by_index", {})
-        if len(table) != len(self.b.const_regs):
-            table.clear()
-            table.update(zip(self.b.const_regs, self.b.const_values))
-        return table.get(reg.index)
+        return None if reg.varying else self.b.constant_value(reg)
+
+
+def known_value(b, reg: Reg) -> float:
+    """The value of a register that does not vary, by evaluating what has
+    been emitted so far once (as the compiler's folding will)."""
+    from mcengine.model.registers import fold
+
+    varying_regs: set[int] = set()
+    flags = []
+    for row, reads in zip(b.rows, b.reads):
+        varies = row[0] == _SAMPLE or any(r in varying_regs for _, r in reads)
+        if varies:
+            varying_regs.add(row[1])
+        flags.append(varies)
+    return fold(b, flags).get(reg.index, math.nan)
 
 
 def _values(cc, node: ast.Node):
@@ -605,6 +616,37 @@ def _is(op: str) -> Callable:
     return handler
 
 
+def _if(cc, node: ast.Call):
+    """IF(test, [yes], [no]). Both branches are evaluated per iteration
+    (the chosen one's value or error is kept); text results are allowed
+    only when the test is known when compiling, since text exists only
+    then."""
+    _arity(node, 2, 3)
+    o = _Ops(cc)
+    test = cc.number(node.args[0])
+    yes = (
+        cc.value(node.args[1])
+        if not isinstance(node.args[1], ast.Missing)
+        else o.c(0.0)
+    )
+    no = cc.value(node.args[2]) if len(node.args) == 3 else o.c(0.0)
+    if isinstance(node.args[-1], ast.Missing):
+        no = o.c(0.0)
+    texts = isinstance(yes, TextValue) or isinstance(no, TextValue)
+    fixed = o.constant_of(test)
+    if fixed is None and texts and not test.varying:
+        fixed = known_value(cc.b, test)
+    if fixed is not None and not math.isnan(fixed):
+        return yes if fixed != 0 else no
+    if texts:
+        raise CallError(
+            "gives text that depends on the iteration; text exists only "
+            "while compiling, so compare inside the IF instead "
+            '(IF(x > 1, 1, 0) rather than IF(x > 1, "yes", "no") = "yes")'
+        )
+    return o.if_(test, _scalar(o, yes), _scalar(o, no))
+
+
 def _sumproduct(cc, node: ast.Call):
     o = _Ops(cc)
     arrays = [_items(cc.value(a)) for a in node.args]
@@ -1090,6 +1132,7 @@ LIBRARY: dict[str, Callable] = {
     "XLOOKUP": _xlookup,
     "INDEX": _index,
     "CHOOSE": _choose,
+    "IF": _if,
     "IFS": _ifs,
     "SWITCH": _switch,
     "IFERROR": _iferror(False),

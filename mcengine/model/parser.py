@@ -107,7 +107,7 @@ def tokenize(text: str, workbook: bool = False) -> list[Token]:
                 i += 1
             if i == n:
                 break
-            token = _read_token(text, i)  # raises for what cannot be read
+            token = _read_token(text, i, workbook)  # raises if unreadable
             tokens.append(token)
             i += len(token.text)
             continue
@@ -124,7 +124,7 @@ def tokenize(text: str, workbook: bool = False) -> list[Token]:
     return tokens
 
 
-def _read_token(text: str, i: int) -> Token:
+def _read_token(text: str, i: int, workbook: bool = False) -> Token:
     pos = i + 1
     if match := _NUMBER.match(text, i):
         return Token("number", match.group(0), pos)
@@ -142,6 +142,16 @@ def _read_token(text: str, i: int) -> Token:
             return Token("op", op, pos)
     if text[i] in _PUNCT:
         return Token("punct", text[i], pos)
+    if workbook and text[i] == "[":
+        raise FormulaSyntaxError(
+            pos, "'[': links to other workbooks are not supported"
+        )
+    if workbook and text[i] in ":!$'":
+        raise FormulaSyntaxError(
+            pos,
+            f"'{text[i]}' does not make a reference here (A1, A1:B2, "
+            "'Sheet 2'!B4 are references)",
+        )
     if text[i] in ":!$'[":
         raise FormulaSyntaxError(
             pos,
@@ -248,6 +258,11 @@ _PREFIX = 7
 MAX_NESTING = 100
 
 
+# Excel saves functions newer than 2007 with prefixes: _xlfn.STDEV.S,
+# _xlfn._xlws.SORT. The function is the same.
+_FUTURE = re.compile(r"^(?:_xlfn\.|_xlws\.)+", re.IGNORECASE)
+
+
 class Resolver:
     """What a workbook's parse does with references, names and calls as
     it meets them (the default keeps each as it is)."""
@@ -351,7 +366,8 @@ class _Parser:
     def name_or_call(self, token: Token) -> ast.Node:
         if self.peek().text == "(":
             self.take()
-            call = ast.Call(token.pos, token.text, self.arguments())
+            name = _FUTURE.sub("", token.text)
+            call = ast.Call(token.pos, name, self.arguments())
             return self.resolver.call(call)
         upper = token.text.upper()
         if upper in ("TRUE", "FALSE"):

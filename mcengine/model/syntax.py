@@ -133,10 +133,15 @@ def children(node: Node) -> tuple[Node, ...]:
     return ()
 
 
-def preorder(tree: Node):
-    """Nodes in pre-order, left to right, without recursion."""
+def preorder(tree: Node, into_ranges: bool = True):
+    """Nodes in pre-order, left to right, without recursion; without
+    into_ranges, a workbook range's cell names are not visited (they hold
+    no calls)."""
     stack = [tree]
     while stack:
         node = stack.pop()
         yield node
+        if not into_ranges and isinstance(node, Array) and node.rows:
+            if node.rows[0] and isinstance(node.rows[0][0], (Name, Empty)):
+                continue
         stack.extend(reversed(children(node)))

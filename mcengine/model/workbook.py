@@ -58,6 +58,8 @@ class WorkbookLimits:
     max_sheets: int = 256
     max_formula_cells: int = 200_000
     max_cells: int = 1_000_000
+    # Cells read including the empty ones openpyxl fills rows with.
+    max_scanned_cells: int = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class Workbook:
     array_members: dict[str, tuple[str, int, int]] = field(
         default_factory=dict
     )
+    booleans: set[str] = field(default_factory=set)  # cells with TRUE/FALSE
 
 
 def address(sheet: str, row: int, col: int) -> str:
@@ -102,7 +105,14 @@ def read_workbook(
     wrong with it, naming the limit or the problem. cached: read the
     values Excel cached too (for validation; a simulation needs none)."""
     limits = limits or WorkbookLimits()
-    data = Path(source).read_bytes() if isinstance(source, Path) else source
+    try:
+        data = (
+            Path(source).read_bytes() if isinstance(source, Path) else source
+        )
+    except OSError as exc:
+        raise ModelError.single(
+            "workbook", f"cannot read {source}: {exc.strerror or exc}"
+        ) from None
     if not isinstance(data, (bytes, bytearray)):
         raise ModelError.single("workbook", "a workbook is given as bytes")
     _check_archive(bytes(data), limits)
@@ -166,28 +176,30 @@ def _contents(formulas, values, limits: WorkbookLimits) -> Workbook:
         )
     book = Workbook(list(formulas.sheetnames), {}, {}, {}, {}, {})
     formula_count = 0
+    scan = _Scan(limits)
     for ws in formulas.worksheets:
-        cached = _cached_values(values[ws.title]) if values else {}
+        cached = _cached_values(values[ws.title], scan) if values else {}
         rows = cols = 1
-        for row in ws.iter_rows():
-            for cell in row:
-                content = _content(cell.value)
-                if content is None:
-                    continue
-                rows, cols = max(rows, cell.row), max(cols, cell.column)
-                where = address(ws.title, cell.row, cell.column)
-                if isinstance(content, str) and content.startswith("="):
-                    formula_count += 1
-                    if _spans_cells(cell.value):
-                        _add_members(book, ws.title, where, cell.value.ref)
-                book.cells[where] = content
-                book.cached[where] = cached.get((cell.row, cell.column))
-                if len(book.cells) > limits.max_cells:
-                    raise ModelError.single(
-                        "workbook",
-                        f"it has over {limits.max_cells:,} cells; that is "
-                        "the limit",
-                    )
+        for cell in scan.cells(ws):
+            content = _content(cell.value)
+            if content is None:
+                continue
+            rows, cols = max(rows, cell.row), max(cols, cell.column)
+            where = address(ws.title, cell.row, cell.column)
+            if isinstance(content, str) and content.startswith("="):
+                formula_count += 1
+                if _spans_cells(cell.value):
+                    _add_members(book, ws.title, where, cell.value.ref)
+            book.cells[where] = content
+            book.cached[where] = cached.get((cell.row, cell.column))
+            if isinstance(cell.value, bool):
+                book.booleans.add(where)
+            if len(book.cells) > limits.max_cells:
+                raise ModelError.single(
+                    "workbook",
+                    f"it has over {limits.max_cells:,} cells; that is "
+                    "the limit",
+                )
         for member, (first, _, _) in book.array_members.items():
             # A member holds no formula of its own in the file (openpyxl
             # shows its cached value there): it takes the first cell's.
@@ -239,11 +251,37 @@ def _spans_cells(value) -> bool:
     return ":" in str(getattr(value, "ref", "") or "")
 
 
-def _cached_values(ws) -> dict[tuple[int, int], object]:
+class _Scan:
+    """Every cell openpyxl yields, counted: a sheet whose rows reach far to
+    the right makes it yield empty cells to fill them, so the count is
+    bounded too (a 5 KB file with one cell in XFD1048576 must not take an
+    hour)."""
+
+    def __init__(self, limits: WorkbookLimits):
+        self.limit = limits.max_scanned_cells
+        self.count = 0
+
+    def cells(self, ws):
+        # The dimension a file states may be wrong or huge; read the rows
+        # as the file holds them.
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+        for row in ws.iter_rows():
+            self.count += len(row)
+            if self.count > self.limit:
+                raise ModelError.single(
+                    "workbook",
+                    f"reading it means scanning over {self.limit:,} cells "
+                    "(rows that reach far to the right, as far as column "
+                    "XFD); that is the limit",
+                )
+            yield from row
+
+
+def _cached_values(ws, scan: _Scan) -> dict[tuple[int, int], object]:
     return {
         (cell.row, cell.column): cell.value
-        for row in ws.iter_rows()
-        for cell in row
+        for cell in scan.cells(ws)
         if cell.value is not None
     }
 
@@ -267,13 +305,25 @@ def _content(value) -> object:
 
 
 def _date_serial(value) -> float | None:
+    """Excel's serial of a date, time or duration openpyxl gives (1900
+    system: serials before 61, 1 March 1900, are one day less than the
+    calendar count, Excel having counted a 29 February 1900)."""
     import datetime
 
     if isinstance(value, datetime.datetime):
         delta = value - datetime.datetime(1899, 12, 30)
-        return delta.days + delta.seconds / 86400
+        serial = (
+            delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+        )
+        return serial - 1 if serial < 61 else serial
     if isinstance(value, datetime.date):
-        return float((value - datetime.date(1899, 12, 30)).days)
+        serial = float((value - datetime.date(1899, 12, 30)).days)
+        return serial - 1 if serial < 61 else serial
+    if isinstance(value, datetime.time):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second
+        return (seconds + value.microsecond / 1e6) / 86400
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds() / 86400
     return None
 
 
@@ -284,7 +334,8 @@ class Translated:
     spec: ModelSpec
     outputs: list[str]  # output cell addresses
     labels: dict[str, str]  # output address -> the name RiskOutput gave
-    unsupported: list[dict] = field(default_factory=list)
+    # Per correlation group: its RiskCorrmat range and first input's cell.
+    corrmat_sources: list = field(default_factory=list)
 
 
 def translate(book: Workbook, outputs: list[str] | None = None) -> Translated:
@@ -322,41 +373,46 @@ def translate(book: Workbook, outputs: list[str] | None = None) -> Translated:
         if name != where:  # an alias cell: the output under its label
             cells[name] = "=" + where
             trees[name] = ast.Name(1, where)
-    correlations = _correlations(rewriter.corrmats, trees, violations)
+    correlations, sources = _correlations(rewriter.corrmats, trees, violations)
     if violations:
         raise ModelError(violations)
     spec = ModelSpec(None, cells, names, None, correlations, trees=trees)
-    return Translated(spec, chosen, labels)
+    return Translated(spec, chosen, labels, sources)
 
 
-def _correlations(corrmats: dict, trees: dict, violations: list) -> list:
-    """RiskCorrmat groups as a model's correlation groups: the inputs by
-    position (an input is named as the compiler numbers it: its cell, or
-    "cell#k" for a cell's k-th distribution)."""
-    groups = []
+def _correlations(corrmats: dict, trees: dict, violations: list):
+    """RiskCorrmat groups as a model's correlation groups, and each one's
+    (matrix range, first input's cell) for messages: the inputs by position
+    (an input is named as the compiler numbers it: its cell, or "cell#k"
+    for a cell's k-th distribution)."""
+    groups, sources = [], []
     for (where, _label), group in corrmats.items():
         d = len(group["matrix"])
         slots = group["inputs"]
+        first = slots[min(slots)][0]
         missing = [p for p in range(1, d + 1) if p not in slots]
         extra = [p for p in slots if not 1 <= p <= d]
         if missing or extra:
             violations.append(
                 Violation(
-                    f"cells.{next(iter(slots.values()))[0]}",
+                    f"cells.{first}",
                     f"RiskCorrmat({where}) is {d} x {d}, but the positions "
                     f"given are {sorted(slots)}: each of 1 to {d} once",
                 )
             )
             continue
         names = [_input_name(trees, *slots[p]) for p in range(1, d + 1)]
-        groups.append(
-            {"inputs": names, "matrix": group["matrix"], "repair": False}
-        )
-    if not groups:
-        return []
-    return check_structure(
-        groups, lambda field, why: violations.append(Violation(field, why))
-    )
+        raw = {"inputs": names, "matrix": group["matrix"], "repair": False}
+
+        def add(_field, why, where=where, first=first):
+            violations.append(
+                Violation(f"cells.{first}", f"RiskCorrmat({where}): {why}")
+            )
+
+        checked = check_structure([raw], add)
+        groups += checked
+        sources += [(where, first)] * len(checked)
+    return groups, sources
 
 
 def _input_name(trees: dict, cell: str, pos: int) -> str:
@@ -423,6 +479,11 @@ def _outputs(book, requested, marked, violations) -> list[str]:
         sheet, cell = text.rsplit("!", 1)
         sheet = sheet.strip("'").replace("''", "'")
         found = by_key.get(key(f"{sheet}!{cell.replace('$', '')}"))
+        if found is not None and found in chosen:
+            violations.append(
+                Violation(f"outputs[{i}]", f"'{requested[i]}' is listed twice")
+            )
+            continue
         if found is None:
             violations.append(
                 Violation(
@@ -460,6 +521,8 @@ class _Rewriter(Resolver):
         # RiskCorrmat groups by (matrix range, instance): the matrix and
         # each position's (cell, position of its distribution call).
         self.corrmats: dict[tuple, dict] = {}
+        # Each range's array, built once however often it is written.
+        self.ranges: dict[tuple, ast.Array] = {}
         self._names_seen: list[str] = []
         self.sheet = self.where = ""
 
@@ -577,6 +640,9 @@ class _Rewriter(Resolver):
         if ref.row2 is None or ref.col2 is None:  # whole rows or columns
             row2 = min(row2, self.book.used_rows.get(target, 1))
             col2 = min(col2, self.book.used_cols.get(target, 1))
+        cached = self.ranges.get((target, ref.row1, ref.col1, row2, col2))
+        if cached is not None:
+            return cached
         if (row2 - ref.row1 + 1) * (col2 - ref.col1 + 1) > MAX_RANGE_CELLS:
             raise FormulaSyntaxError(
                 ref.pos,
@@ -588,18 +654,27 @@ class _Rewriter(Resolver):
             cells = []
             for col in range(ref.col1, col2 + 1):
                 found = self.by_key.get(key(address(target, row, col)))
-                cells.append(
-                    ast.Name(ref.pos, found) if found else ast.Empty(ref.pos)
-                )
+                # TRUE and FALSE in a range are skipped by functions over
+                # lists, as empty cells are (Excel's SUM and COUNT do).
+                if found is None or found in self.book.booleans:
+                    cells.append(ast.Empty(ref.pos))
+                else:
+                    cells.append(ast.Name(ref.pos, found))
             rows.append(tuple(cells))
-        return ast.Array(ref.pos, tuple(rows))
+        array = ast.Array(ref.pos, tuple(rows))
+        self.ranges[(target, ref.row1, ref.col1, row2, col2)] = array
+        return array
 
     def name(self, node: ast.Name) -> ast.Node:
         text = self.book.names.get((key(self.sheet), key(node.name)))
         if text is None:
             text = self.book.names.get((None, key(node.name)))
         if text is None:
-            return node
+            raise FormulaSyntaxError(
+                node.pos,
+                f"'{node.name}' is not a defined name of the workbook (Excel "
+                "shows #NAME?)",
+            )
         if key(node.name) in self._names_seen:
             raise FormulaSyntaxError(
                 node.pos, f"the defined name '{node.name}' refers to itself"

@@ -404,3 +404,211 @@ def test_xlsm_files_are_read_and_macros_ignored(tmp_path):
     result = mcengine.simulate(path, iterations=1000, seed=2)
 
     assert list(result.outputs) == ["total", "Costs!B2"]
+
+
+def test_a_cell_far_out_does_not_make_reading_slow():
+    """One constant in XFD1048576 beside a small model: the rows are read
+    as the file holds them (no filling of the sheet's whole rectangle), and
+    a limit on scanned cells bounds the rest."""
+    book = make_xlsx(
+        {
+            "S": {
+                "A1": number(1),
+                "B1": formula("RiskOutput() + RiskNormal(0, 1) + A1"),
+                "XFD1048576": number(5),
+            }
+        }
+    )
+    assert compile_workbook(book).outputs == ["S!B1"]
+    with pytest.raises(ModelError, match="scanning over 100 cells"):
+        read_workbook(book, WorkbookLimits(max_scanned_cells=100))
+
+
+def test_a_range_counts_as_one_argument():
+    """300 values in one range, and ranges in two arguments: Excel's 255
+    limit counts arguments, not cells. Exact sums."""
+    cells = {f"B{r}": number(r) for r in range(1, 301)}
+    cells["C1"] = formula("RiskOutput() + SUM(B1:B300)")
+    cells["C2"] = formula("SUM(B1:B100, B101:B300) + MAX(B1:B300)")
+    values = sample(
+        compile_workbook(make_xlsx({"S": cells}), ["C1", "C2"]),
+        iterations=1,
+        seed=1,
+    )
+
+    assert values["S!C1"][0] == 45150 and values["S!C2"][0] == 45150 + 300
+
+
+def test_excel_future_function_prefixes_are_read():
+    book = make_xlsx(
+        {
+            "S": {
+                "A1": formula("_xlfn.STDEV.S({1,2,3,4})"),
+                "A2": formula("_xlfn.IFNA(_xlfn.XLOOKUP(9,{1,2},{3,4}), -1)"),
+            }
+        }
+    )
+    values = sample(compile_workbook(book, ["A1", "A2"]), iterations=1, seed=1)
+    assert values["S!A1"][0] == pytest.approx(math.sqrt(5 / 3), rel=1e-15)
+    assert values["S!A2"][0] == -1
+
+
+def test_if_with_text_results_is_refused_when_it_varies():
+    """Text exists only while compiling: an IF whose test varies and whose
+    results are text is refused (it used to read as 0 silently); with a
+    test known when compiling, the text is chosen then."""
+    varying = make_xlsx(
+        {
+            "S": {
+                "A1": formula("RiskIntUniform(1, 3)"),
+                "A2": formula('IF(A1 > 1, "yes", "no")'),
+                "A3": formula('RiskOutput() + (A2 = "yes")'),
+            }
+        }
+    )
+    with pytest.raises(
+        ModelError, match="gives text that depends on the iteration"
+    ):
+        compile_workbook(varying)
+    fixed = make_xlsx(
+        {
+            "S": {
+                "A1": number(5),
+                "A2": formula('IF(A1 > 4, "big", "small")'),
+                "A3": formula(
+                    'RiskOutput() + (A2 = "big") + RiskNormal(0, 0.001)'
+                ),
+            }
+        }
+    )
+    result = mcengine.simulate(fixed, iterations=100, seed=1)
+    assert abs(result.outputs["S!A3"].mean - 1) < 0.01
+
+
+def test_logical_values_text_and_times_follow_excel():
+    """Exact, as Excel computes them: TRUE in a range is skipped by SUM
+    and COUNT; text reached through a reference is skipped by SUM; a time
+    is a fraction of a day, a duration too; 1 January 1900 is serial 1."""
+    import datetime
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "S"
+    ws["B1"], ws["B2"], ws["B3"] = True, 1, "abc"
+    ws["C1"] = datetime.time(12, 0)
+    ws["C2"] = datetime.datetime(1900, 1, 1)
+    ws["C3"] = datetime.timedelta(hours=36)
+    formulas = {
+        "D1": "=SUM(B1:B2)",
+        "D2": "=COUNT(B1:B4)",
+        "D3": "=SUM(B3, 2)",
+        "D4": "=C1*24",
+        "D5": "=C2",
+        "D6": "=C3*24",
+    }
+    for cell, text in formulas.items():
+        ws[cell] = text
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    values = sample(
+        compile_workbook(buffer.getvalue(), list(formulas)),
+        iterations=1,
+        seed=1,
+    )
+    got = [values[f"S!{c}"][0] for c in formulas]
+
+    assert got == [1, 1, 2, 12, 1, 36]
+
+
+def test_whole_columns_read_by_many_formulas_are_one_range():
+    """Fifty formulas over a 5,000-row column: the column is expanded
+    once, and a sum of constants is taken while compiling (exact)."""
+    cells = {f"B{r}": number(r) for r in range(1, 5001)}
+    for r in range(1, 51):
+        cells[f"C{r}"] = formula("COUNT(B:B) + SUM(B:B)")
+    cells["D1"] = formula("RiskOutput() + C50")
+    compiled = compile_workbook(make_xlsx({"S": cells}))
+    values = sample(compiled, iterations=1, seed=1)
+
+    assert values["S!D1"][0] == 5000 + 5000 * 5001 / 2
+    assert compiled.instruction_count < 10
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ("RAND() + RiskOutput()", "draws a new value on every recalculation"),
+        ("[1]Sheet1!A1 + RiskOutput()", "links to other workbooks"),
+        ("Total * 2 + RiskOutput()", "'Total' is not a defined name"),
+        (
+            "RiskCorrmat(A1:A2, 1) + RiskOutput()",
+            "is written inside a distribution",
+        ),
+    ],
+)
+def test_workbook_formula_errors_say_what_is_wrong(body, words):
+    book = make_xlsx(
+        {"S": {"B1": formula(body), "A1": number(1), "A2": number(2)}}
+    )
+    with pytest.raises(ModelError) as raised:
+        compile_workbook(book)
+    assert any(words in v.description for v in raised.value.violations)
+
+
+def test_risk_corrmat_matrix_problems_name_the_range_and_cell():
+    book = make_xlsx(
+        {
+            "S": {
+                "A1": formula("RiskNormal(0, 1, RiskCorrmat(C1:E3, 1))"),
+                "A2": formula("RiskNormal(0, 1, RiskCorrmat(C1:E3, 2))"),
+                "A3": formula("RiskNormal(0, 1, RiskCorrmat(C1:E3, 3))"),
+                "B1": formula("RiskOutput() + A1 + A2 + A3"),
+                "C1": number(1),
+                "D1": number(0.9),
+                "E1": number(0.9),
+                "C2": number(0.9),
+                "D2": number(1),
+                "E2": number(-0.9),
+                "C3": number(0.9),
+                "D3": number(-0.9),
+                "E3": number(1),
+            }
+        }
+    )
+    with pytest.raises(ModelError) as raised:
+        compile_workbook(book)
+    (violation,) = raised.value.violations
+    assert violation.field == "cells.S!A1"
+    assert violation.description.startswith("RiskCorrmat(S!C1:E3): ")
+    assert "repair" not in violation.description
+
+
+def test_outputs_listed_twice_missing_files_and_short_arrays():
+    book = _book()
+    with pytest.raises(ModelError, match="listed twice"):
+        compile_workbook(book, ["B1", "Costs!B1"])
+    with pytest.raises(ModelError, match="cannot read"):
+        compile_workbook(Path("/nonexistent/book.xlsx"))
+    one = mcengine.simulate(WorkbookSource(book, "B2"), iterations=10, seed=1)
+    assert list(one.outputs) == ["Costs!B2"]
+    padded = make_xlsx(
+        {
+            "S": {
+                "A1": number(1),
+                "A2": number(2),
+                "A3": number(3),
+                "B1": number(10),
+                "B2": number(20),
+                "C1": array_formula("A1:A3*B1:B2", "C1:C3"),
+            }
+        }
+    )
+    values = sample(
+        compile_workbook(padded, ["C1", "C2", "C3"]), iterations=1, seed=1
+    )
+    from mcengine.model.builder import error_name
+
+    assert values["S!C1"][0] == 10 and values["S!C2"][0] == 40
+    assert error_name(values["S!C3"][0]) == "#N/A"

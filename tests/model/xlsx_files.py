@@ -56,9 +56,20 @@ def _row_of(address: str) -> int:
     return int(re.sub(r"^[A-Z]+", "", address))
 
 
+def _column_of(address: str) -> int:
+    n = 0
+    for char in re.match(r"[A-Z]+", address).group(0):
+        n = n * 26 + ord(char) - ord("A") + 1
+    return n
+
+
 def _sheet_xml(cells: dict) -> str:
+    """The sheet's XML, rows and cells in order, as Excel writes them."""
     rows: dict[int, list[str]] = {}
-    for address, content in cells.items():
+    ordered = sorted(
+        cells.items(), key=lambda c: (_row_of(c[0]), _column_of(c[0]))
+    )
+    for address, content in ordered:
         rows.setdefault(_row_of(address), []).append(
             _cell_xml(address, content)
         )
