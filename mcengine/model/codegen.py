@@ -447,24 +447,46 @@ class CellCompiler:
         values = []
         for arg, label, is_array in zip(args, spec.params, arrays):
             if is_array:
-                if not isinstance(arg, ast.Array) or not all(
-                    isinstance(e, ast.Number) for e in arg.elements()
-                ):
+                numbers = self.constant_numbers(arg)
+                if numbers is None:
                     raise CallError(
-                        f"{label} must be an array constant of "
-                        "numbers, such as {1,2,3}"
+                        f"{label} must be an array constant of numbers, "
+                        "such as {1,2,3}, or a range of cells holding "
+                        "numbers"
                     )
-                values.append([e.value for e in arg.elements()])
+                values.append(numbers)
                 continue
             number = literal_number(arg)
+            if number is None and isinstance(arg, ast.Name):
+                number = self.b.constant_value(self.number(arg))
             if number is None:
                 raise CallError(
                     f"{label} must be a number written in the formula "
-                    f"(such as 5 or -2.5): {spec.name} takes no cell "
-                    "references or expressions"
+                    f"(such as 5 or -2.5) or a cell holding one: "
+                    f"{spec.name} takes no expressions"
                 )
             values.append(number)
         return values
+
+    def constant_numbers(self, arg: ast.Node) -> list[float] | None:
+        """The numbers of an array constant, or of a workbook range whose
+        cells hold numbers typed in; None otherwise."""
+        if not isinstance(arg, ast.Array):
+            return None
+        if all(isinstance(e, ast.Number) for e in arg.elements()):
+            return [e.value for e in arg.elements()]
+        value = self.value(arg)
+        numbers = []
+        for item in value.items:
+            if isinstance(item, EmptyValue):
+                continue
+            fixed = (
+                self.b.constant_value(item) if isinstance(item, Reg) else None
+            )
+            if fixed is None:
+                return None
+            numbers.append(fixed)
+        return numbers
 
 
 def _spread(value, shaped: ArrayValue, missing) -> tuple:

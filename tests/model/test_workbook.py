@@ -612,3 +612,26 @@ def test_outputs_listed_twice_missing_files_and_short_arrays():
 
     assert values["S!C1"][0] == 10 and values["S!C2"][0] == 40
     assert error_name(values["S!C3"][0]) == "#N/A"
+
+
+def test_written_out_distributions_take_ranges_of_numbers():
+    """@RISK books pass ranges: RiskDiscrete(B1:B2, C1:C2) reads the
+    numbers typed there; the mean is exact at the static value."""
+    book = make_xlsx(
+        {
+            "S": {
+                "A1": formula("RiskDiscrete(B1:B2, C1:C2)", 1.75),
+                "A2": formula("RiskCumul(D1, D2, {5}, {0.5})", 5.0),
+                "B1": number(1),
+                "B2": number(2),
+                "C1": number(1),
+                "C2": number(3),
+                "D1": number(0),
+                "D2": number(10),
+            }
+        }
+    )
+    document = check_workbook(book)
+    assert document["mismatches"] == [] and document["matched"] == 2
+    values = sample(compile_workbook(book, ["A1"]), iterations=4000, seed=2)
+    assert set(np.unique(values["S!A1"])) == {1.0, 2.0}
