@@ -321,7 +321,7 @@ def test_hypergeo_and_trigen_moments_through_a_model(stats):
             "x and p must have the same number of elements, got 2 and 1",
         ),
         (
-            "RiskCumul(0, a, {2, 5}, {0.3, 0.4})",
+            "RiskCumul(0, a + 1, {2, 5}, {0.3, 0.4})",
             "max must be a number written in the formula",
         ),
         (
