@@ -25,6 +25,7 @@ int32_t operand_count(int32_t op) {
     case OP_NORM_S_INV:
     case OP_ISERROR:
     case OP_ISNA:
+    case OP_LOOKUP:
       return 1;
     case OP_IF:
     case OP_NORM_INV:
@@ -64,6 +65,20 @@ void Program::validate() const {
     if (!is_reg(row[1])) fail(i, "destination register out of range");
     for (int32_t k = 0; k < operand_count(row[0]); ++k) {
       if (!is_reg(row[2 + k])) fail(i, "operand register out of range");
+    }
+    if (row[0] == OP_LOOKUP) {
+      int32_t table = row[3];
+      if (table < 0 || table >= static_cast<int32_t>(aux_off.size())) {
+        fail(i, "lookup table out of range");
+      }
+      int64_t off = aux_off[table];
+      int64_t size = static_cast<int64_t>(aux.size()) - off;
+      double n = size >= 2 ? aux[off] : -1.0;
+      double mode = size >= 2 ? aux[off + 1] : 9.0;
+      if (!(n >= 1.0 && 2.0 + 2.0 * n <= static_cast<double>(size)) ||
+          !(mode == 0.0 || mode == 1.0 || mode == -1.0)) {
+        fail(i, "malformed lookup table");
+      }
     }
     if (row[0] == OP_ROUND && (row[4] < ROUND_NEAREST || row[4] > ROUND_DOWN)) {
       fail(i, "unknown rounding mode");

@@ -78,6 +78,7 @@ enum Opcode : int32_t {
   OP_BETA_DIST,   // t in [0, 1], alpha, beta, cumulative
   OP_BETA_INV,    // p, alpha, beta
   OP_T_INV,       // p, degrees of freedom
+  OP_LOOKUP,      // a0 key, a1 aux index of the table (excel_stats.h)
   OP_COUNT
 };
 
@@ -224,6 +225,12 @@ MC_HD void eval_block(const ProgramView& p, double* regs, int64_t stride,
       MC_UNARY(OP_NORM_S_INV, op_norm_s_inv)
       MC_UNARY(OP_ISERROR, op_iserror)
       MC_UNARY(OP_ISNA, op_isna)
+      case OP_LOOKUP: {
+        const double* a = regs + in[0] * stride;
+        const double* table = p.aux + p.aux_off[in[1]];
+        for (int32_t k = 0; k < n; ++k) d[k] = op_lookup(table, a[k]);
+        break;
+      }
       case OP_ROUND: {
         const double* a = regs + in[0] * stride;
         const double* b = regs + in[1] * stride;

@@ -60,6 +60,33 @@ MC_HD double op_beta_inv(double p, double a, double b) {
   return dist_detail::q_beta(a, b, 0.0, 1.0, p);
 }
 
+// A lookup in a constant table, aux = [n, mode, keys ascending (n), results
+// (n)]: mode 0 the result of the key equal to x, 1 of the largest key <= x,
+// -1 of the smallest key >= x; #N/A when there is none. Binary search.
+MC_HD double op_lookup(const double* aux, double x) {
+  if (is_err(x)) return x;
+  auto n = static_cast<int32_t>(aux[0]);
+  auto mode = static_cast<int32_t>(aux[1]);
+  const double* keys = aux + 2;
+  const double* results = keys + n;
+  int32_t lo = 0, hi = n;  // first key > x lies in [lo, hi]
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    if (keys[mid] <= x) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  // lo: the number of keys <= x.
+  if (mode == 1) return lo > 0 ? results[lo - 1] : error_value(ERR_NA);
+  if (mode == 0) {
+    return lo > 0 && keys[lo - 1] == x ? results[lo - 1] : error_value(ERR_NA);
+  }
+  if (lo > 0 && keys[lo - 1] == x) return results[lo - 1];
+  return lo < n ? results[lo] : error_value(ERR_NA);
+}
+
 MC_HD double op_t_inv(double p, double nu) {
   if (is_err(p) || is_err(nu)) return p + nu;
   if (p <= 0.0 || p >= 1.0 || nu < 1.0) return error_value(ERR_NUM);

@@ -149,7 +149,8 @@ py::dict opcodes() {
       "NOT",     "MIN",  "MAX",        "ABS",        "INT",       "TRUNC",     "SIGN",
       "SQRT",    "EXP",  "LN",         "LOG10",      "LOG",       "MOD",       "ROUND",
       "PMT",     "PV",   "FV",         "NORM_S_INV", "NORM_INV",  "NORM_DIST", "SAMPLE",
-      "ISERROR", "ISNA", "GAMMA_DIST", "GAMMA_INV",  "BETA_DIST", "BETA_INV",  "T_INV"};
+      "ISERROR", "ISNA", "GAMMA_DIST", "GAMMA_INV",  "BETA_DIST", "BETA_INV",  "T_INV",
+      "LOOKUP"};
   static_assert(sizeof(names) / sizeof(names[0]) == mc::OP_COUNT, "opcode names");
   for (int32_t i = 0; i < mc::OP_COUNT; ++i) d[names[i]] = i;
   return d;

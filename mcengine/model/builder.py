@@ -129,7 +129,7 @@ class ProgramBuilder:
     def emit(self, op: str, operands: list[Reg], immediate: int = 0) -> Reg:
         dst = Reg(self.new_register(), any(r.varying for r in operands))
         row = [OPCODES[op], dst.index] + [r.index for r in operands]
-        if op == "ROUND":
+        if op in ("ROUND", "LOOKUP"):
             row.append(immediate)
         self.rows.append(row + [0] * (WIDTH - len(row)))
         self.reads.append([(2 + i, r.index) for i, r in enumerate(operands)])

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import math
 import re
+
+import numpy as np
 from collections.abc import Callable
 
 from mcengine.model import syntax as ast
@@ -394,6 +396,47 @@ def _lookup_key(cc, node: ast.Node):
     return value
 
 
+# Tables at least this long, of constant numeric keys and results, are
+# looked up by binary search in the core (one instruction) rather than by
+# a chain of IF.
+TABLE_LOOKUP_ROWS = 8
+
+
+def table_lookup(o: _Ops, key, keys: list, results: list, mode: int):
+    """The core's lookup instruction for a varying numeric key over
+    constant numeric keys and results, or None when it does not apply.
+    mode: 0 exact, 1 largest key <= the key, -1 smallest key >= it. For
+    an exact match the first of equal keys wins, as in a scan."""
+    if not isinstance(key, Reg) or len(keys) < TABLE_LOOKUP_ROWS:
+        return None
+    pairs = []
+    for k, r in zip(keys, results):
+        kv = o.b.constant_value(k) if isinstance(k, Reg) else None
+        rv = o.b.constant_value(r) if isinstance(r, Reg) else None
+        if kv is None or rv is None or not math.isfinite(kv):
+            return None
+        pairs.append((kv, rv))
+    if mode == 0:
+        first = {}
+        for kv, rv in pairs:
+            first.setdefault(kv, rv)
+        pairs = sorted(first.items())
+    elif mode == 1:
+        # Excel's approximate match on a sorted table: the last key <= x.
+        if any(a[0] > b[0] for a, b in zip(pairs, pairs[1:])):
+            return None  # unsorted: keep the scan's answer
+        last = {}
+        for kv, rv in pairs:
+            last[kv] = rv
+        pairs = sorted(last.items())
+    else:
+        return None
+    table = [float(len(pairs)), float(mode)]
+    table += [kv for kv, _ in pairs] + [rv for _, rv in pairs]
+    index = o.b.add_aux(np.asarray(table, dtype=np.float64))
+    return o.b.emit("LOOKUP", [key], index)
+
+
 def _match_positions(o, key, items, mode: int) -> tuple[list, list]:
     """Per candidate (in order) the flag that it is the match."""
     if mode == 0:
@@ -432,6 +475,9 @@ def _vlookup(horizontal: bool) -> Callable:
 
         keys = [at(i, 0) for i in range(count)]
         results = [at(i, index - 1) for i in range(count)]
+        fast = table_lookup(o, key, keys, results, 1 if approximate else 0)
+        if fast is not None:
+            return fast
         flags, order = _match_positions(o, key, keys, 1 if approximate else 0)
         return _first(o, flags, [results[i] for i in order], o.err("#N/A"))
 
@@ -447,6 +493,10 @@ def _match(cc, node: ast.Call):
     if len(node.args) == 3:
         mode = int(_constant_number(cc, node.args[2], "match_type"))
     mode = 0 if mode == 0 else (1 if mode > 0 else -1)
+    positions = [o.c(float(i + 1)) for i in range(len(items))]
+    fast = table_lookup(o, key, items, positions, mode)
+    if fast is not None:
+        return fast
     flags, order = _match_positions(o, key, items, mode)
     return _first(o, flags, [o.c(float(i + 1)) for i in order], o.err("#N/A"))
 
@@ -472,6 +522,11 @@ def _xlookup(cc, node: ast.Call):
         raise CallError(
             "supports match_mode 0, -1 and 1 and search_mode 1 and -1"
         )
+    if match_mode == 0 and search == 1:
+        fast = table_lookup(o, key, keys, results, 0)
+        if fast is not None and not isinstance(missing, TextValue):
+            found = fast
+            return o.if_(o.op("ISNA", found), _scalar(o, missing), found)
     exact = [_key_equal(o, key, it) for it in keys]
     pick = _first if search == 1 else _last
     found = pick(o, exact, results, missing)

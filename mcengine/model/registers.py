@@ -47,7 +47,7 @@ def fold(b: ProgramBuilder, varying: list[bool]) -> dict[int, float]:
     literal constants), by one run of the evaluator."""
     rows = [row for row, v in zip(b.rows, varying) if not v]
     program = _program(
-        rows or [], max(b.n_regs, 1), b.const_regs, b.const_values
+        rows or [], max(b.n_regs, 1), b.const_regs, b.const_values, b.aux
     )
     values = _core.eval_once(program)
     known = dict(zip(b.const_regs, b.const_values))
