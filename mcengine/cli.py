@@ -368,10 +368,11 @@ def _check_workbook(args, data: bytes) -> int:
 
 
 def _check_text(path: str, document: dict) -> str:
-    lines = [
+    summary = (
         f"{path}: {document['matched']:,} of {document['cells_checked']:,} "
         "formula cells match Excel's cached values"
-    ]
+    )
+    lines = [summary]
     for m in document["mismatches"]:
         lines.append(
             f"  mismatch {m['cell']}: Excel {m['excel']!r}, engine {m['engine']!r}"
@@ -491,8 +492,11 @@ def _correlation_lines(document: dict) -> list[str]:
     lines = []
     for k, group in enumerate(document.get("correlations", [])):
         names, achieved = group["inputs"], group["achieved"]
-        lines += ["", f"Correlation group {k + 1} (achieved over the first "
-                  f"{group['achieved_iterations']:,} iterations):"]  # fmt: skip
+        title = (
+            f"Correlation group {k + 1} (achieved over the first "
+            f"{group['achieved_iterations']:,} iterations):"
+        )
+        lines += ["", title]
         if group["repaired"]:
             lines.append(
                 "  repaired to the nearest valid matrix; largest change "

@@ -232,18 +232,6 @@ def _literal_text(value: str) -> ast.Node:
         return ast.Text(1, value)
 
 
-def _references(tree: ast.Node) -> list[ast.Name]:
-    found, stack = [], [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Name):
-            found.append(node)
-        elif isinstance(node, ast.Element):
-            found.append(ast.Name(node.pos, node.source))
-        stack.extend(ast.children(node))
-    return found
-
-
 # A range read by many formulas is one node of the cell graph, between its
 # cells and the formulas (a whole column read by 200 formulas is then 200
 # edges and one column, not 200 columns).

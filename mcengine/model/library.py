@@ -23,11 +23,12 @@ returns a Value (model.builder).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+from collections.abc import Callable
 
 import numpy as np
-from collections.abc import Callable
 
 from mcengine.model import syntax as ast
 from mcengine.model.builder import (
@@ -423,7 +424,7 @@ def table_lookup(o: _Ops, key, keys: list, results: list, mode: int):
         pairs = sorted(first.items())
     elif mode == 1:
         # Excel's approximate match on a sorted table: the last key <= x.
-        if any(a[0] > b[0] for a, b in zip(pairs, pairs[1:])):
+        if any(a[0] > b[0] for a, b in itertools.pairwise(pairs)):
             return None  # unsorted: keep the scan's answer
         last = {}
         for kv, rv in pairs:

@@ -246,8 +246,8 @@ class _Checker:
         if values is None:
             return None
         problems = check_percentiles(values)
-        for field, description in problems:
-            self.add(f"percentiles{field}", description)
+        for where, description in problems:
+            self.add(f"percentiles{where}", description)
         return None if problems else [float(v) for v in values]
 
 

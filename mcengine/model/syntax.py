@@ -141,7 +141,12 @@ def preorder(tree: Node, into_ranges: bool = True):
     while stack:
         node = stack.pop()
         yield node
-        if not into_ranges and isinstance(node, Array) and node.rows:
-            if node.rows[0] and isinstance(node.rows[0][0], (Name, Empty)):
-                continue
+        if (
+            not into_ranges
+            and isinstance(node, Array)
+            and node.rows
+            and node.rows[0]
+            and isinstance(node.rows[0][0], (Name, Empty))
+        ):
+            continue
         stack.extend(reversed(children(node)))

@@ -508,8 +508,8 @@ def test_logical_values_text_and_times_follow_excel():
         "D5": "=C2",
         "D6": "=C3*24",
     }
-    for cell, text in formulas.items():
-        ws[cell] = text
+    for cell, body in formulas.items():
+        ws[cell] = body
     buffer = io.BytesIO()
     wb.save(buffer)
     values = sample(
