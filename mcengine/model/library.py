@@ -746,12 +746,17 @@ def _ceiling_floor(up: bool) -> Callable:
 
 def _newton(o: _Ops, rate: Reg, value_and_slope: Callable) -> Reg:
     """NEWTON_STEPS steps from rate; #NUM! unless the last moved it by
-    under 1e-10 (relative to 1 + |rate|)."""
+    under 1e-10 (relative to 1 + |rate|). A step never goes more than
+    halfway from the rate to -1, where every rate function has its pole,
+    so a long step cannot throw the iteration out of the domain."""
     step = o.c(0.0)
     for _ in range(NEWTON_STEPS):
         f, df = value_and_slope(rate)
         step = o.div(f, df)
-        rate = o.sub(rate, step)
+        floor = o.mul(o.c(0.5), o.sub(rate, o.c(1.0)))  # halfway to -1
+        moved = o.op("MAX", o.sub(rate, step), floor)
+        step = o.sub(rate, moved)
+        rate = moved
     size = o.add(o.c(1.0), o.op("ABS", rate))
     ok = o.op("LT", o.op("ABS", step), o.mul(o.c(_CONVERGED), size))
     # A step that failed (a zero slope, an overflow) is #NUM! too.

@@ -79,3 +79,21 @@ def test_correlated_costs_spread_follows_the_normal_copula():
     assert math.sqrt(sd @ sd) < expected_sd - 10 * expected_sd / math.sqrt(
         2 * N
     )
+
+
+def test_project_npv_workbook_matches_its_closed_form_mean():
+    """examples/project_npv.xlsx (examples/make_project_npv_xlsx.py): the
+    NPV is linear in independent inputs, E = 0.4 sum(100 * 1.1^(t-1) /
+    1.08^t) - 250; within 4 standard errors."""
+    result = mcengine.simulate(
+        EXAMPLES / "project_npv.xlsx", iterations=N, seed=29
+    )
+    revenue = [100 * 1.1**t for t in range(5)]
+    expected = (
+        0.4 * sum(r / 1.08 ** (t + 1) for t, r in enumerate(revenue)) - 250
+    )
+    npv = result.outputs["NPV"]
+
+    assert list(result.outputs) == ["NPV", "IRR"]
+    assert npv.mean == pytest.approx(expected, abs=4 * npv.sem)
+    assert result.outputs["IRR"].errors == 0
