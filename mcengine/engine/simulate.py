@@ -41,6 +41,7 @@ from mcengine.engine.limits import Limits
 from mcengine.engine.result import Result
 from mcengine.engine.statistics import DEFAULT_CONFIDENCE, Measures, summarise
 from mcengine.model import CompiledModel, LimitError, ModelError, compile_model
+from mcengine.model.errors import STOP, CompileStopped
 from mcengine.model.loader import check_percentiles
 
 DEFAULT_PERCENTILES = (1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0)
@@ -101,7 +102,7 @@ def simulate(
     """
     _check_controls(cancel, deadline)
     method = _sampling(sampling)
-    compiled = _compile_within(model, iterations, limits)
+    compiled = _compile_within(model, iterations, limits, cancel, deadline)
     chosen = _percentiles(percentiles, compiled)
     measures = Measures(
         chosen, *check_measures(targets, risk_levels, confidence)
@@ -332,12 +333,30 @@ def sample(
     return dict(zip(compiled.outputs, values))
 
 
-def _compile_within(model, iterations, limits: Limits | None):
+def _compile_within(
+    model, iterations, limits: Limits | None, cancel=None, deadline=None
+):
     """The compiled model, once iterations, model size and memory are
-    known to be within the limits."""
+    known to be within the limits; compiling stops, as the run would, on
+    the cancel or the deadline."""
     limits = limits or Limits()
     _check_iterations(iterations, limits)
-    compiled = compile_model(model, limits.model_limits())
+
+    def stop() -> bool:
+        late = deadline is not None and time.monotonic() > deadline
+        return late or (cancel is not None and cancel.is_set())
+
+    token = STOP.set(stop)
+    try:
+        compiled = compile_model(model, limits.model_limits())
+    except CompileStopped:
+        if deadline is not None and time.monotonic() > deadline:
+            raise DeadlineExceeded(
+                "the deadline passed while compiling"
+            ) from None
+        raise Cancelled("cancelled while compiling") from None
+    finally:
+        STOP.reset(token)
     _check_values(compiled, iterations, limits)
     return compiled
 

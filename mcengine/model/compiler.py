@@ -32,7 +32,7 @@ from mcengine.model.distributions import (
     parameter_error,
     table_for,
 )
-from mcengine.model.errors import ModelError, Violation
+from mcengine.model.errors import ModelError, Violation, check_stop
 from mcengine.model.graph import dependency_order, find_cycles
 from mcengine.model.loader import ModelLimits, ModelSpec, read_model
 from mcengine.model.names import key
@@ -330,7 +330,9 @@ class _Emitter:
         self.violations: list[Violation] = []
 
     def emit(self, order: list[str]) -> CompiledModel:
-        for name in order:
+        for done, name in enumerate(order):
+            if done % 256 == 0:
+                check_stop()
             try:
                 self.cells.compile_cell(name, self.trees[name])
             except CellError as exc:

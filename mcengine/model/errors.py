@@ -9,6 +9,8 @@ service turns the violations into google.rpc.BadRequest field violations.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from dataclasses import dataclass
 
 
@@ -44,3 +46,20 @@ class LimitError(ValueError):
         self.value = value
         self.description = f"{what} {value} exceeds the limit of {limit}"
         super().__init__(f"{field}: {self.description}")
+
+
+class CompileStopped(Exception):
+    """Compiling was stopped: the caller's cancel or deadline came first."""
+
+
+# What compiling asks, now and then, to learn whether to stop: set by the
+# engine around a compile for the duration of one call (a cancelled or
+# late request must not keep compiling a large workbook).
+STOP: ContextVar = ContextVar("mcengine_compile_stop", default=None)
+
+
+def check_stop() -> None:
+    """Raises CompileStopped when the current call's stop says so."""
+    stop = STOP.get()
+    if stop is not None and stop():
+        raise CompileStopped()

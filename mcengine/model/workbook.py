@@ -32,7 +32,12 @@ from pathlib import Path
 from mcengine.model import syntax as ast
 from mcengine.model.correlation import check_structure
 from mcengine.model.distributions import DISTRIBUTIONS
-from mcengine.model.errors import ModelError, Violation
+from mcengine.model.errors import (
+    CompileStopped,
+    ModelError,
+    Violation,
+    check_stop,
+)
 from mcengine.model.loader import ModelSpec
 from mcengine.model.names import key
 from mcengine.model.parser import (
@@ -133,7 +138,7 @@ def read_workbook(
                 read_only=True,
             )
         return _contents(formulas, values, limits)
-    except ModelError:
+    except (ModelError, CompileStopped):
         raise
     except Exception as exc:  # noqa: BLE001 (openpyxl raises many kinds)
         raise ModelError.single(
@@ -266,8 +271,10 @@ class _Scan:
         # as the file holds them.
         if hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()
-        for row in ws.iter_rows():
+        for rows, row in enumerate(ws.iter_rows()):
             self.count += len(row)
+            if rows % 256 == 255:
+                check_stop()
             if self.count > self.limit:
                 raise ModelError.single(
                     "workbook",
@@ -344,7 +351,9 @@ def translate(book: Workbook, outputs: list[str] | None = None) -> Translated:
     RiskOutput() cells."""
     rewriter = _Rewriter(book)
     trees, violations = {}, []
-    for where, content in book.cells.items():
+    for done, (where, content) in enumerate(book.cells.items()):
+        if done % 256 == 0:
+            check_stop()
         sheet = where.rsplit("!", 1)[0]
         if isinstance(content, float):
             trees[where] = ast.Number(1, content)

@@ -635,3 +635,29 @@ def test_written_out_distributions_take_ranges_of_numbers():
     assert document["mismatches"] == [] and document["matched"] == 2
     values = sample(compile_workbook(book, ["A1"]), iterations=4000, seed=2)
     assert set(np.unique(values["S!A1"])) == {1.0, 2.0}
+
+
+def test_compiling_a_workbook_stops_on_cancel():
+    """Deterministic: the cancel turns set after a few checks, mid-way
+    through a 2,000-formula workbook; simulate raises Cancelled instead of
+    finishing the compile (a cancelled or late request must not keep a
+    server's slot busy)."""
+    from mcengine.engine.simulate import Cancelled
+
+    cells = {"A1": formula("RiskNormal(0, 1)")}
+    for r in range(2, 2001):
+        cells[f"A{r}"] = formula(f"A{r - 1} + 1")
+    cells["B1"] = formula("RiskOutput() + A2000")
+    book = make_xlsx({"S": cells})
+
+    class AfterChecks:
+        calls = 0
+
+        def is_set(self) -> bool:
+            self.calls += 1
+            return self.calls > 3
+
+    cancel = AfterChecks()
+    with pytest.raises(Cancelled, match="while compiling"):
+        mcengine.simulate(book, iterations=10, cancel=cancel)
+    assert cancel.calls == 4
