@@ -10,7 +10,6 @@ service turns the violations into google.rpc.BadRequest field violations.
 from __future__ import annotations
 
 from contextvars import ContextVar
-
 from dataclasses import dataclass
 
 
