@@ -375,7 +375,8 @@ def _check_text(path: str, document: dict) -> str:
     lines = [summary]
     for m in document["mismatches"]:
         lines.append(
-            f"  mismatch {m['cell']}: Excel {m['excel']!r}, engine {m['engine']!r}"
+            f"  mismatch {m['cell']}: Excel {m['excel']!r}, "
+            f"engine {m['engine']!r}"
         )
     for u in document["unsupported"]:
         lines.append(

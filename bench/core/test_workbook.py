@@ -80,46 +80,39 @@ def test_workbook_compile(benchmark):
     )
 
 
-def _run(compiled):
-    output = compiled.outputs[0]
-    n = SCALE.workbook_iterations
-    return sample(compiled, iterations=n, seed=SEED, threads=1)[output]
+def _timed_run(benchmark, compiled, role: str, what: str):
+    """Records and times one thread's run of `compiled`; its output."""
+    count = compiled.instruction_count
+    name = f"{what}, {count:,} instructions, 1 thread"
+    work = count * SCALE.workbook_iterations
+    record(
+        benchmark, RUN_FIGURE, role, name, work, "instructions x iterations"
+    )
+    output, n = compiled.outputs[0], SCALE.workbook_iterations
+
+    def run():
+        return sample(compiled, iterations=n, seed=SEED, threads=1)[output]
+
+    values = timed(benchmark, run, SCALE.workbook_rounds)
+    checked(benchmark, instructions=count)
+    return values
 
 
 def test_workbook_simulate(benchmark):
-    """The workbook's chain, one thread."""
+    """The workbook's chain, one thread; its output bit-identical to the
+    named-cell model's."""
     compiled = compile_workbook(workbook_bytes(SCALE.workbook_formulas))
-    count = compiled.instruction_count
-    name = f"workbook, {count:,} instructions, 1 thread"
-    work = count * SCALE.workbook_iterations
-    record(
-        benchmark,
-        RUN_FIGURE,
-        "subject",
-        name,
-        work,
-        "instructions x iterations",
-    )
-    values = timed(benchmark, lambda: _run(compiled), SCALE.workbook_rounds)
-    named = _run(compile_model(named_model(SCALE.workbook_formulas)))
-    identical = bool(np.array_equal(values, named))
+    values = _timed_run(benchmark, compiled, "subject", "workbook")
+    named = compile_model(named_model(SCALE.workbook_formulas))
+    expected = sample(
+        named, iterations=SCALE.workbook_iterations, seed=SEED, threads=1
+    )[named.outputs[0]]
+    identical = bool(np.array_equal(values, expected))
     assert identical, "the workbook and the named-cell model differ"
-    checked(benchmark, identical_to_named_model=identical, instructions=count)
+    checked(benchmark, identical_to_named_model=identical)
 
 
 def test_named_model_simulate(benchmark):
     """The same chain as a JSON model of named cells, one thread."""
     compiled = compile_model(named_model(SCALE.workbook_formulas))
-    count = compiled.instruction_count
-    name = f"JSON model, {count:,} instructions, 1 thread"
-    work = count * SCALE.workbook_iterations
-    record(
-        benchmark,
-        RUN_FIGURE,
-        "baseline",
-        name,
-        work,
-        "instructions x iterations",
-    )
-    timed(benchmark, lambda: _run(compiled), SCALE.workbook_rounds)
-    checked(benchmark, instructions=count)
+    _timed_run(benchmark, compiled, "baseline", "JSON model")

@@ -120,8 +120,8 @@ def parse(spec, outputs: list[str], sampling: str) -> Convergence:
         problems.append(
             Violation(
                 "convergence",
-                "needs a prefix-stable sampling method (mc, antithetic or sobol): "
-                "an lhs design depends on the run's length",
+                "needs a prefix-stable sampling method (mc, antithetic or "
+                "sobol): an lhs design depends on the run's length",
             )
         )
     if problems:

@@ -184,6 +184,6 @@ def driver_entry(spearman, srrc=None, contribution=None, bin_means=None):
 
 
 def number_key(p: float) -> str:
-    """The key of a percentile, target or level: "5" for 5.0, "2.5" for 2.5, "1250000" for 1.25e6: the key other
-    tools read."""
+    """The key of a percentile, target or level: "5" for 5.0, "2.5" for
+    2.5, "1250000" for 1.25e6: the key other tools read."""
     return f"{p:.15g}"

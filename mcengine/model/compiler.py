@@ -37,7 +37,7 @@ from mcengine.model.graph import dependency_order, find_cycles
 from mcengine.model.loader import ModelLimits, ModelSpec, read_model
 from mcengine.model.names import key
 from mcengine.model.parser import FormulaSyntaxError, parse_formula
-from mcengine.model.registers import allocate, fold
+from mcengine.model.registers import allocate, fold, varying_rows
 from mcengine.model.workbook import (
     ARRAY_SUFFIX,
     WorkbookSource,
@@ -380,7 +380,7 @@ class _Emitter:
 
     def finish(self, outputs: list[int]) -> CompiledModel:
         b = self.builder
-        varying = self.varying_rows()
+        varying = varying_rows(b)
         constants = fold(b, varying)
         self.check_samples(constants)
         if self.violations:
@@ -436,18 +436,6 @@ class _Emitter:
             tuple(bool(behind.get(reg, 0) >> j & 1) for j in range(count))
             for reg in outputs
         )
-
-    def varying_rows(self) -> list[bool]:
-        varying_regs: set[int] = set()
-        flags = []
-        for row, reads in zip(self.builder.rows, self.builder.reads):
-            v = row[0] == OPCODES["SAMPLE"] or any(
-                r in varying_regs for _, r in reads
-            )
-            if v:
-                varying_regs.add(row[1])
-            flags.append(v)
-        return flags
 
     def sample_rows(self) -> list[list[int]]:
         """SAMPLE rows ordered by stream number."""

@@ -172,13 +172,15 @@ def _entry_problem(m: np.ndarray) -> str | None:
             if not math.isfinite(v) or abs(v) > 1:
                 return f"entry [{i}][{j}] is {v!r}; each must be in [-1, 1]"
         if m[i, i] != 1:
-            return f"diagonal entry [{i}][{i}] is {float(m[i, i])!r}; it must be 1"
+            diagonal = float(m[i, i])
+            return f"diagonal entry [{i}][{i}] is {diagonal!r}; it must be 1"
     for i in range(d):
         for j in range(i):
             if abs(m[i, j] - m[j, i]) > SYMMETRY_TOLERANCE:
+                below, above = float(m[i, j]), float(m[j, i])
                 return (
-                    f"entries [{i}][{j}] = {float(m[i, j])!r} and [{j}][{i}] "
-                    f"= {float(m[j, i])!r} differ; the matrix must be symmetric"
+                    f"entries [{i}][{j}] = {below!r} and [{j}][{i}] = "
+                    f"{above!r} differ; the matrix must be symmetric"
                 )
     return None
 
@@ -199,16 +201,17 @@ def resolve(groups: list[dict], input_names: list[str]):
                 violations.append(
                     Violation(
                         where,
-                        f"'{name}' is not a stochastic input (a cell holding a "
-                        f"distribution); the model's inputs: {known}",
+                        f"'{name}' is not a stochastic input (a cell holding "
+                        f"a distribution); the model's inputs: {known}",
                     )
                 )
             elif stream in owner:
                 violations.append(
                     Violation(
                         where,
-                        f"'{name}' is already in correlations[{owner[stream]}]; "
-                        "an input belongs to one group at most",
+                        f"'{name}' is already in correlations["
+                        f"{owner[stream]}]; an input belongs to one group at "
+                        "most",
                     )
                 )
             else:

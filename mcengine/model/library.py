@@ -32,7 +32,6 @@ import numpy as np
 
 from mcengine.model import syntax as ast
 from mcengine.model.builder import (
-    OPCODES,
     ArrayValue,
     EmptyValue,
     Reg,
@@ -41,7 +40,6 @@ from mcengine.model.builder import (
 )
 from mcengine.model.functions import CallError
 
-_SAMPLE = OPCODES["SAMPLE"]
 MAX_SORTED = 256
 NEWTON_STEPS = 40
 _CONVERGED = 1e-10
@@ -96,21 +94,15 @@ class _Ops:
 
 def known_value(b, reg: Reg) -> float:
     """The value of a register that does not vary, by evaluating what has
-    been emitted so far once (as the compiler's folding will)."""
-    from mcengine.model.registers import fold
+    been emitted so far (as the compiler's folding will), once per state of
+    the builder."""
+    from mcengine.model.registers import fold, varying_rows
 
-    varying_regs: set[int] = set()
-    flags = []
-    for row, reads in zip(b.rows, b.reads):
-        varies = row[0] == _SAMPLE or any(r in varying_regs for _, r in reads)
-        if varies:
-            varying_regs.add(row[1])
-        flags.append(varies)
-    return fold(b, flags).get(reg.index, math.nan)
-
-
-def _values(cc, node: ast.Node):
-    return cc.value(node)
+    cached = getattr(b, "_known", None)
+    if cached is None or cached[0] != len(b.rows):
+        cached = (len(b.rows), fold(b, varying_rows(b)))
+        b._known = cached
+    return cached[1].get(reg.index, math.nan)
 
 
 def _items(value) -> list:

@@ -42,6 +42,19 @@ def _program(
     )
 
 
+def varying_rows(b: ProgramBuilder) -> list[bool]:
+    """Per row, whether its value varies by iteration: a SAMPLE, or a row
+    reading a varying register."""
+    varying_regs: set[int] = set()
+    flags = []
+    for row, reads in zip(b.rows, b.reads):
+        varies = row[0] == _SAMPLE or any(r in varying_regs for _, r in reads)
+        if varies:
+            varying_regs.add(row[1])
+        flags.append(varies)
+    return flags
+
+
 def fold(b: ProgramBuilder, varying: list[bool]) -> dict[int, float]:
     """Values of all registers computed by non-varying rows (and of the
     literal constants), by one run of the evaluator."""

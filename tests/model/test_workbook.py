@@ -320,7 +320,8 @@ def _corrmat_book(second_position: int = 2) -> bytes:
             "S": {
                 "A1": formula("RiskNormal(0, 1, RiskCorrmat(C1:D2, 1))"),
                 "A2": formula(
-                    f"RiskUniform(0, 1, RiskCorrmat($C$1:$D$2, {second_position}))"
+                    "RiskUniform(0, 1, RiskCorrmat($C$1:$D$2, "
+                    f"{second_position}))"
                 ),
                 "A3": formula("RiskExpon(1)"),
                 "B1": formula("RiskOutput() + A1 + A2 + A3"),
