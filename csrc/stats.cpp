@@ -15,8 +15,10 @@
 #include "stats.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -262,27 +264,54 @@ std::vector<double> bin_edges(double lo, double hi, std::int32_t bins) {
   return edges;
 }
 
-// Counts the bins of x[0, n) into counts: the guesses of a block first, in a
-// loop that vectorises, then each checked against the edges and counted.
+// How a value finds its bin: a guess g = (v / 2 - lo / 2) per_half, whose
+// whole part is the bin unless v lies within rounding of an edge. g is off by
+// at most a few ulps of bins (the halving and the subtraction of exact values
+// are exact or rounded once), and an edge lo + 2 (i half_step) by a few ulps
+// of max(|lo|, |hi|), so a guess whose fraction keeps the tolerance from both
+// ends is the bin; the few others are checked against the edges. Counts go
+// to kCountLanes interleaved counters per bin, lane i % kCountLanes, so that runs of
+// values in one bin do not wait on each other's increments.
+constexpr std::size_t kCountLanes = 4;
+
+// The fraction of a bin within which a guess is checked (2: every guess).
+double guess_tolerance(double lo, double hi, std::size_t bins) {
+  double width = (hi * 0.5 - lo * 0.5) / static_cast<double>(bins);
+  double size = std::max(std::fabs(lo), std::fabs(hi));
+  double tol = 16 * DBL_EPSILON * (static_cast<double>(bins) + size / width);
+  return tol < 0.25 ? tol : 2.0;  // also NaN (no width) gives 2
+}
+
+// Counts the bins of x[0, n) into counts (kCountLanes per bin): the guesses
+// of a block first, each marked when unsure, in a loop that vectorises (into
+// int32, which AVX2 converts in one instruction), then the counting, where
+// only the unsure guesses are checked against the edges.
 void count_bins(const double* x, std::size_t n, const std::vector<double>& edges,
-                double lo_half, double per_half, std::int64_t* counts) {
+                double lo_half, double per_half, double tol, std::int64_t* counts) {
+  constexpr std::int32_t kUnsure = std::numeric_limits<std::int32_t>::min();
   std::size_t last = edges.size() - 2;
   auto top = static_cast<double>(last);
-  std::uint32_t guess[kBlock];
+  std::int32_t guess[kBlock];  // the bin, or kUnsure plus the bin
   for (std::size_t b = 0; b < n; b += kBlock) {
     std::size_t len = std::min(kBlock, n - b);
     const double* v = x + b;
     for (std::size_t i = 0; i < len; ++i) {
       double g = (v[i] * 0.5 - lo_half) * per_half;  // NaN when per_half is inf
-      guess[i] = static_cast<std::uint32_t>(g < top ? g : top);
+      double c = g < top ? g : top;
+      c = c > 0.0 ? c : 0.0;
+      auto k = static_cast<std::int32_t>(c);
+      double frac = g - static_cast<double>(k);
+      bool sure = (frac >= tol) & ((c == top) | (frac <= 1 - tol));
+      guess[i] = sure ? k : k | kUnsure;
     }
     for (std::size_t i = 0; i < len; ++i) {
-      std::size_t k = guess[i];
-      if (!(edges[k] <= v[i] && (k == last || v[i] < edges[k + 1]))) {
+      std::int32_t g = guess[i];
+      auto k = static_cast<std::size_t>(g & ~kUnsure);
+      if (g < 0 && !(edges[k] <= v[i] && (k == last || v[i] < edges[k + 1]))) {
         auto above = std::upper_bound(edges.begin(), edges.end(), v[i]) - edges.begin();
         k = std::min(last, static_cast<std::size_t>(above - 1));
       }
-      ++counts[k];
+      ++counts[k * kCountLanes + i % kCountLanes];
     }
   }
 }
@@ -296,11 +325,12 @@ class Histogram {
       : edges_(bin_edges(lo, hi, lo == hi ? 1 : bins)),
         lo_half_(lo * 0.5),
         per_half_(static_cast<double>(edges_.size() - 1) / (hi * 0.5 - lo_half_)),
+        tol_(guess_tolerance(lo, hi, edges_.size() - 1)),
         local_(worker_count((n + kChunk - 1) / kChunk, threads),
-               std::vector<std::int64_t>(edges_.size() - 1)) {}
+               std::vector<std::int64_t>((edges_.size() - 1) * kCountLanes)) {}
 
   void count(const double* x, std::size_t n, std::size_t worker) {
-    count_bins(x, n, edges_, lo_half_, per_half_, local_[worker].data());
+    count_bins(x, n, edges_, lo_half_, per_half_, tol_, local_[worker].data());
   }
 
   // Every chunk of x[0, n), in parallel.
@@ -317,13 +347,13 @@ class Histogram {
     s.edges = edges_;
     s.counts.assign(edges_.size() - 1, 0);
     for (const auto& counts : local_) {
-      for (std::size_t b = 0; b < counts.size(); ++b) s.counts[b] += counts[b];
+      for (std::size_t c = 0; c < counts.size(); ++c) s.counts[c / kCountLanes] += counts[c];
     }
   }
 
  private:
   std::vector<double> edges_;
-  double lo_half_, per_half_;
+  double lo_half_, per_half_, tol_;
   std::vector<std::vector<std::int64_t>> local_;
 };
 

@@ -224,6 +224,27 @@ def test_histogram_counts_every_valid_value_within_its_edges(n, pcts):
     assert np.array_equal(counts, np.histogram(valid, bins=edges)[0])
 
 
+@pytest.mark.parametrize(
+    ("offset", "width", "bins"),
+    [(0.0, 1.0, 50), (1e6, 1.0, 64), (-3e9, 7.5, 1000), (0.0, 1e-300, 7)],
+    ids=["unit", "far-from-zero", "many-bins", "tiny-range"],
+)
+def test_histogram_is_exact_at_and_beside_every_edge(offset, width, bins):
+    """Values on each edge and one ulp to either side land in the bins
+    np.histogram gives them: the guessed bin is trusted only away from the
+    edges (its rounding grows with bins and with the values' magnitude)."""
+    ends = np.array([offset, offset + width])
+    first = _core.describe(ends, [], bins=bins)["edges"]
+    x = np.concatenate(
+        [ends, first, np.nextafter(first, -np.inf), np.nextafter(first, np.inf)]
+    )
+    x = x[(x >= ends[0]) & (x <= ends[1])]
+    x = np.concatenate([x, np.random.default_rng(3).uniform(*ends, 100_000)])
+    got = _core.describe(x, [], bins=bins)
+    assert np.array_equal(got["edges"], first)
+    assert np.array_equal(got["counts"], np.histogram(x, bins=first)[0])
+
+
 def test_histogram_of_constant_data_is_one_bin():
     """Equal values give one bin holding them all."""
     got = _core.describe(np.full(1000, -4.25), [], bins=50)
