@@ -162,14 +162,14 @@ void Correlator::reorder(const CorrelationGroup& g, double* const* u, int32_t m)
     const double top = static_cast<double>(m) - 0.5;
     for (int32_t i = 0; i < m; ++i) {
       double t = 0.8 * target[i];
-      double g = 0.5 * static_cast<double>(m) * (1.0 + t / std::sqrt(1.0 + t * t));
-      bucket[i] = static_cast<int32_t>(g < top ? g : top);
+      double b = 0.5 * static_cast<double>(m) * (1.0 + t / std::sqrt(1.0 + t * t));
+      bucket[i] = static_cast<int32_t>(b < top ? b : top);
     }
     rank_order(target, bucket, m, by_score_.data());
     const double* uj = u[j];
     for (int32_t i = 0; i < m; ++i) {
-      double g = uj[i] * static_cast<double>(m);
-      bucket[i] = static_cast<int32_t>(g < top ? g : top);
+      double b = uj[i] * static_cast<double>(m);
+      bucket[i] = static_cast<int32_t>(b < top ? b : top);
     }
     rank_order(uj, bucket, m, by_value_.data());
     for (int32_t i = 0; i < m; ++i) copy_[i] = u[j][i];

@@ -6,9 +6,11 @@
 // y = ln(1 - S). The exact inverse comes from the Halley solvers the
 // per-iteration path uses; both S and 1 - S are taken to full relative
 // accuracy (a second solve where the first leaves the complement short). A
-// build measures its error at four points inside every interval and doubles
+// build measures its error at five points inside every interval and doubles
 // the intervals until the error is within TABLE_TARGET or there are
 // TABLE_MAX_INTERVALS; the error is stored either way, for the caller to judge.
+// The central grid is fitted the same way, in u and x directly, and kept only
+// when it reaches TABLE_TARGET.
 #include "dist_table.h"
 
 #include <algorithm>
@@ -23,7 +25,17 @@ constexpr int32_t NODES = TABLE_DEGREE + 1;
 constexpr int32_t FIRST_INTERVALS = 32;
 constexpr double PI = 3.14159265358979323846;
 constexpr double LN_HALF = -0.69314718055994530942;
-constexpr double CHECK_POINTS[] = {-0.75, -0.25, 0.25, 0.75};  // none is a node
+// A peaked distribution turns x's relative error into a larger one in u
+// (Gamma(10000): 1e-12 in x, 2e-10 in u), so the central grid must also meet
+// this in u, where the tails' grid typically stays below 1e-11 by itself.
+constexpr double CENTRE_TARGET_U = 1e-11;
+// Where an interval's error peaks: between the nodes the error of the
+// interpolant is about f^(6)(t) / 6! w(t), w the product of (t - node), and
+// these are the extremes of w (|w| = 0.022, 0.051, 0.0625). Points at
+// +-0.25 and +-0.75 saw |w| near 0.019 alone and so missed the largest
+// errors by a factor of about three.
+constexpr double CHECK_POINTS[] = {-0.92024804897, -0.56551763533, 0.0, 0.56551763533,
+                                   0.92024804897};
 
 // The node positions in t, ascending: -cos(pi j / DEGREE).
 double node_t(int32_t j) { return -std::cos(PI * j / TABLE_DEGREE); }
@@ -196,6 +208,81 @@ void build_with(const NodeInverse& fit, int32_t n, double* t) {
   measure_half(t, true);
 }
 
+// The room x has to the nearer end of a beta's support, or x itself for
+// gamma (x = scale S): what an error in x is relative to.
+double room(const double* t, double x) {
+  if (is_gamma(t)) return x;
+  return std::min(x - t[TABLE_OFF_LO], t[TABLE_OFF_HI] - x);
+}
+
+// u at position tau in [-1, 1] of central interval i.
+double central_u(const double* t, int32_t i, double tau) {
+  return TABLE_C_FROM + (i + 0.5 * (tau + 1.0)) / t[TABLE_C_INV_H];
+}
+
+// The errors of the central grid at its check points, as the slots hold them.
+struct Errors {
+  double x = 0.0, u = 0.0, ur = 0.0;
+};
+
+Errors measure_centre(const double* t, int32_t nc) {
+  Errors e;
+  for (int32_t i = 0; i < nc; ++i) {
+    for (double tau : CHECK_POINTS) {
+      double u = central_u(t, i, tau), exact = inversion_exact(t, u);
+      double table = table_quantile(t, u);
+      e.x = std::max(e.x, std::fabs(table - exact) / room(t, exact));
+      bool upper = u > 0.5;
+      double m = upper ? 1.0 - u : u, fac = t[TABLE_FAC_LO];
+      Point p = is_gamma(t) ? Point{std::log(table / fac), 0.0}
+                            : Point{std::log((table - t[TABLE_OFF_LO]) / fac),
+                                    std::log((t[TABLE_OFF_HI] - table) / fac)};
+      double u_err = std::fabs(half_tail(t, p, upper) - m);
+      e.u = std::max(e.u, u_err);
+      e.ur = std::max(e.ur, u_err / m);
+    }
+  }
+  return e;
+}
+
+// Fits nc central intervals into t (whose halves have n intervals each) and
+// measures them; NaN errors count as failures.
+Errors build_centre_with(const NodeInverse& fit, int32_t n, int32_t nc, double* t) {
+  t[TABLE_C_N] = nc;
+  t[TABLE_C_INV_H] = nc / (TABLE_C_TO - TABLE_C_FROM);
+  double* records = t + TABLE_HEADER + 2 * static_cast<size_t>(n) * TABLE_RECORD;
+  for (int32_t i = 0; i < nc; ++i) {
+    double x[NODES];
+    for (int32_t j = 0; j < NODES; ++j) x[j] = inversion_exact(t, central_u(t, i, node_t(j)));
+    double* r = records + static_cast<size_t>(i) * TABLE_RECORD;
+    for (int32_t k = 0; k < NODES; ++k) {
+      double c = 0.0;
+      for (int32_t j = 0; j < NODES; ++j) c += fit.inverse[k][j] * x[j];
+      r[k] = c;
+    }
+    r[NODES] = r[NODES + 1] = 0.0;
+  }
+  return measure_centre(t, nc);
+}
+
+// The central grid: intervals doubled from FIRST_INTERVALS until its error in
+// x is within TABLE_TARGET and in u within CENTRE_TARGET_U (relative), or
+// none (TABLE_C_N = 0) when TABLE_C_MAX do not reach both. Returns its
+// intervals.
+int32_t build_centre(const NodeInverse& fit, double* t) {
+  auto n = static_cast<int32_t>(t[TABLE_N]);
+  for (int32_t nc = FIRST_INTERVALS; nc <= TABLE_C_MAX; nc *= 2) {
+    Errors e = build_centre_with(fit, n, nc, t);
+    if (!(e.x <= TABLE_TARGET && e.ur <= CENTRE_TARGET_U)) continue;
+    t[TABLE_ERR_X] = std::max(t[TABLE_ERR_X], e.x);
+    t[TABLE_ERR_U] = std::max(t[TABLE_ERR_U], e.u);
+    t[TABLE_ERR_UR] = std::max(t[TABLE_ERR_UR], e.ur);
+    return nc;
+  }
+  t[TABLE_C_N] = t[TABLE_C_INV_H] = 0.0;
+  return 0;
+}
+
 }  // namespace
 
 size_t build_table(int32_t kind, const double* p, double* out) {
@@ -207,7 +294,8 @@ size_t build_table(int32_t kind, const double* p, double* out) {
     n *= 2;
     build_with(fit, n, out);
   }
-  return TABLE_HEADER + 2 * static_cast<size_t>(n) * TABLE_RECORD;
+  int32_t nc = out[TABLE_ERR_X] <= TABLE_TARGET ? build_centre(fit, out) : 0;
+  return TABLE_HEADER + (2 * static_cast<size_t>(n) + static_cast<size_t>(nc)) * TABLE_RECORD;
 }
 
 }  // namespace mc

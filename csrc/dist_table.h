@@ -7,7 +7,8 @@
 //                             on the incomplete beta or gamma function)
 //   table_quantile(t, u)      the quantile read from a table
 //   table_block(t, u, out, n) over a block: vectorised, exact beyond the table
-//                             (4.3 ns a value on Zen 4 for Pert's table)
+//                             (Pert's table on Zen 3: 7.8 ns a value through
+X
 //   build_table(kind, p, out) (host only, dist_table.cpp) make a table
 //
 // The idea is UNU.RAN's PINV (Derflinger, Hoermann and Leydold, 2010):
@@ -27,7 +28,7 @@
 // where S > 1/2 keeps the distance to max to full relative accuracy, as ln S
 // does the distance to min.
 //
-// The error is measured while building, at four points inside every interval
+// The error is measured while building, at five points inside every interval
 // of both halves, against the exact inverse, and stored in the table:
 //   TABLE_ERR_X   max relative error of min(S, 1 - S) (of S for gamma);
 //                 for x this bounds |x_table - x| / min(x - min, max - x)
@@ -37,15 +38,26 @@
 // TABLE_ERR_X <= TABLE_TARGET. Beyond the table (m < 2^-64) table_block
 // falls back to the exact inverse, so any u in (0, 1) is served.
 //
+// Most u fall in the middle, where the quantile is smooth in u itself, so a
+// second, central grid covers u in [TABLE_C_FROM, 1 - TABLE_C_FROM] (15/16 of
+// the values) with quintics of x in u directly: a lookup there needs no
+// logarithm, square root or exponential. It is built when it reaches the
+// same TABLE_TARGET (on |x_table - x| / min(x - min, max - x), of x for
+// gamma), and 1e-11 relative in u, with at most TABLE_C_MAX intervals; otherwise the table has none and
+// the tails' grid serves every u. Its errors are measured like the tails'
+// grid's and folded into the same slots.
+//
 // Layout: TABLE_HEADER doubles (slots below), then TABLE_RECORD doubles per
 // interval, for the lower half and then the upper half: the quintic's six
 // coefficients in t in [-1, 1] across the interval (constant first), then
-// off and fac. A header alone (inversion_header) describes the distribution
+// off and fac; then the central grid's intervals, TABLE_RECORD doubles each:
+// the quintic's coefficients and two zeros. A header alone (inversion_header) describes the distribution
 // for inversion_exact, which solves the lower half for S and the upper half
 // for 1 - S (mirrored for beta: 1 - S follows Beta(b, a)).
 #pragma once
 
 #include "mc_defs.h"
+#include "collect.h"
 #include "special.h"
 
 // With AVX-512 or AVX2 (not under nvcc) table_block reads the records by
@@ -68,14 +80,18 @@
 
 namespace mc {
 
-constexpr double TABLE_TAG = 20240601.0;  // identifies this layout: change with it
-constexpr int32_t TABLE_HEADER = 16;
+constexpr double TABLE_TAG = 20261204.0;  // identifies this layout: change with it
+constexpr int32_t TABLE_HEADER = 24;
 constexpr int32_t TABLE_DEGREE = 5;
 constexpr int32_t TABLE_RECORD = TABLE_DEGREE + 3;        // coefficients, off, fac
 constexpr double TABLE_V_START = 0.83255461115769775635;  // sqrt(ln 2)
 constexpr double TABLE_V_END = 6.6604368892615820508;     // sqrt(64 ln 2)
 constexpr double TABLE_M_MIN = 0x1p-64;
 constexpr double TABLE_TARGET = 1e-12;
+constexpr double TABLE_C_HALF = 0.46875;  // the central grid: |u - 1/2| <= 15/32
+constexpr double TABLE_C_FROM = 0.5 - TABLE_C_HALF;
+constexpr double TABLE_C_TO = 0.5 + TABLE_C_HALF;
+constexpr int32_t TABLE_C_MAX = 1024;
 constexpr int32_t FAMILY_BETA = 0;
 constexpr int32_t FAMILY_GAMMA = 1;
 
@@ -98,6 +114,8 @@ enum TableSlot : int32_t {
   TABLE_ERR_X,  // the measured errors described above
   TABLE_ERR_U,
   TABLE_ERR_UR,
+  TABLE_C_N,      // central intervals (0: no central grid)
+  TABLE_C_INV_H,  // central intervals per unit of u
 };
 
 // Header of x = lo + scale S: S ~ Beta(a, b) on [lo, hi] (scale = hi - lo), or
@@ -175,9 +193,31 @@ MC_INLINE double table_lookup(const double* t, int32_t n, double v0, double inv_
   return madd(t[r + 7], vexp(y), t[r + 6]);
 }
 
+// Whether the central grid (when the table has one) serves u: the test
+// collect_far makes, so that a block and a single value agree.
+MC_INLINE bool in_centre(double u) { return fabs(u - 0.5) <= TABLE_C_HALF; }
+
+// The index in t of the central record for u (clamped into the grid) and the
+// position tau in [-1, 1] inside it; the grid's intervals follow the halves'.
+MC_INLINE int32_t central_record(int32_t n, int32_t nc, double inv_h, double u,
+                                 double* tau) {
+  double pos = (u - TABLE_C_FROM) * inv_h;
+  pos = pos > 0.0 ? pos : 0.0;  // also maps NaN to 0
+  pos = pos < nc ? pos : nc;
+  int32_t i = static_cast<int32_t>(pos);
+  i = i < nc - 1 ? i : nc - 1;
+  *tau = 2.0 * (pos - i) - 1.0;
+  return TABLE_HEADER + TABLE_RECORD * (2 * n + i);
+}
+
 // The tabulated quantile at u in [2^-64, 1 - 2^-64] (clamped outside).
 MC_INLINE double table_quantile(const double* t, double u) {
-  int32_t n = static_cast<int32_t>(t[TABLE_N]);
+  int32_t n = static_cast<int32_t>(t[TABLE_N]), nc = static_cast<int32_t>(t[TABLE_C_N]);
+  if (nc > 0 && in_centre(u)) {
+    double tau;
+    int32_t r = central_record(n, nc, t[TABLE_C_INV_H], u, &tau);
+    return poly(tau, t[r], t[r + 1], t[r + 2], t[r + 3], t[r + 4], t[r + 5]);
+  }
   return table_lookup(t, n, t[TABLE_V0], t[TABLE_INV_H], u);
 }
 
@@ -302,20 +342,14 @@ MC_INLINE void transposed_quintics(const double* __restrict__ t, const int32_t* 
 }
 #endif
 
-// out[k] = table_lookup at u[k] for k < n <= CHUNK; returns how many u[k]
-// lie beyond the table (a GPU thread, with one value, returns n instead of
-// counting). On a CPU in three vectorised passes, the records and positions,
-// the quintics, and the exponential: each loop then keeps its values in
-// registers, and the three take 5.8 ns a value on Zen 4 where the one loop
-// took 7.7 (4.3 with the records transposed rather than gathered).
-MC_INLINE int32_t table_chunk(const double* __restrict__ t, const double* u,
-                              double* out, int32_t n) {
-#if defined(__CUDA_ARCH__)
-  int32_t intervals = static_cast<int32_t>(t[TABLE_N]);
-  for (int32_t k = 0; k < n; ++k)
-    out[k] = table_lookup(t, intervals, t[TABLE_V0], t[TABLE_INV_H], u[k]);
-  return n;
-#else
+// out[k] = table_lookup at u[k] for k < n <= CHUNK, by the tails' grid alone;
+// returns how many u[k] lie beyond the table. In three vectorised passes, the
+// records and positions, the quintics, and the exponential: each loop then
+// keeps its values in registers, and the three take 5.8 ns a value on Zen 4
+// where the one loop took 7.7 (4.3 with the records transposed rather than
+// gathered).
+MC_INLINE int32_t tails_chunk(const double* __restrict__ t, const double* u, double* out,
+                              int32_t n) {
   int32_t rec[CHUNK];
   double y[CHUNK];
   int32_t beyond = chunk_records(t, u, n, rec, y);
@@ -331,6 +365,40 @@ MC_INLINE int32_t table_chunk(const double* __restrict__ t, const double* u,
   for (int32_t k = 0; k < n; ++k)
     out[k] = madd(t[rec[k] + 7], vexp(y[k]), t[rec[k] + 6]);
 #endif
+  return beyond;
+}
+
+// out[k] = table_quantile at u[k] for k < n <= CHUNK; returns how many u[k]
+// lie beyond the table (a GPU thread, with one value, returns n instead of
+// counting). With a central grid, every value first takes its quintic there
+// (a record clamped into the grid for the others), then the values outside
+// it are gathered and only those go through the tails' grid.
+MC_INLINE int32_t table_chunk(const double* __restrict__ t, const double* u,
+                              double* out, int32_t n) {
+#if defined(__CUDA_ARCH__)
+  for (int32_t k = 0; k < n; ++k) out[k] = table_quantile(t, u[k]);
+  return n;
+#else
+  int32_t nc = static_cast<int32_t>(t[TABLE_C_N]);
+  if (nc <= 0) return tails_chunk(t, u, out, n);
+  int32_t halves = static_cast<int32_t>(t[TABLE_N]), rec[CHUNK], rest[CHUNK + 16];
+  double inv_h = t[TABLE_C_INV_H];
+  for (int32_t k = 0; k < n; ++k) rec[k] = central_record(halves, nc, inv_h, u[k], &out[k]);
+#if MC_TABLE_AVX512 || MC_TABLE_AVX2
+  double off[CHUNK], fac[CHUNK];
+  transposed_quintics(t, rec, n, out, off, fac);
+#else
+  for (int32_t k = 0; k < n; ++k) {
+    int32_t r = rec[k];
+    out[k] = poly(out[k], t[r], t[r + 1], t[r + 2], t[r + 3], t[r + 4], t[r + 5]);
+  }
+#endif
+  int32_t count = collect_far(u, 0, n, TABLE_C_HALF, rest);
+  if (count == 0) return 0;
+  double ru[CHUNK], rx[CHUNK];
+  for (int32_t j = 0; j < count; ++j) ru[j] = u[rest[j]];
+  int32_t beyond = tails_chunk(t, ru, rx, count);
+  for (int32_t j = 0; j < count; ++j) out[rest[j]] = rx[j];
   return beyond;
 #endif
 }
@@ -362,7 +430,8 @@ MC_LOOP void table_block(const double* __restrict__ t, const double* u, double* 
 namespace mc {
 
 constexpr int32_t TABLE_MAX_INTERVALS = 1024;
-constexpr size_t TABLE_MAX_SIZE = TABLE_HEADER + 2 * TABLE_MAX_INTERVALS * TABLE_RECORD;
+constexpr size_t TABLE_MAX_SIZE =
+    TABLE_HEADER + (2 * TABLE_MAX_INTERVALS + TABLE_C_MAX) * TABLE_RECORD;
 
 // Builds the table of kind (a DistKind) with parameters p into out, which has
 // room for TABLE_MAX_SIZE doubles, and returns its length: 0 when the kind has

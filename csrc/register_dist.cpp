@@ -100,8 +100,12 @@ void check_aux(int32_t kind, const Array& aux) {
   }
   require(mc::has_table(kind), std::string(KIND_NAMES[kind]) + " takes no aux array");
   double n = size > mc::TABLE_HEADER ? a[mc::TABLE_N] : 0.0;
-  bool ok = n >= 1.0 && a[mc::TABLE_KIND_TAG] == mc::TABLE_TAG &&
-            size == mc::TABLE_HEADER + 2 * static_cast<size_t>(n) * mc::TABLE_RECORD;
+  double nc = size > mc::TABLE_HEADER ? a[mc::TABLE_C_N] : 0.0;
+  bool ok = n >= 1.0 && n <= mc::TABLE_MAX_INTERVALS && nc >= 0.0 &&
+            nc <= mc::TABLE_C_MAX && nc == std::floor(nc) &&
+            a[mc::TABLE_KIND_TAG] == mc::TABLE_TAG &&
+            size == mc::TABLE_HEADER + (2 * static_cast<size_t>(n) +
+                                        static_cast<size_t>(nc)) * mc::TABLE_RECORD;
   require(ok, "aux is not a table from build_table");
 }
 
@@ -232,6 +236,7 @@ void register_dist(py::module_& m) {
             "not a table from build_table");
         py::dict d;
         d["intervals"] = static_cast<int32_t>(t[mc::TABLE_N]);
+        d["central_intervals"] = static_cast<int32_t>(t[mc::TABLE_C_N]);
         d["x_relative"] = t[mc::TABLE_ERR_X];
         d["u_absolute"] = t[mc::TABLE_ERR_U];
         d["u_relative"] = t[mc::TABLE_ERR_UR];
@@ -240,7 +245,8 @@ void register_dist(py::module_& m) {
       py::arg("table"),
       "Measured errors of a table (see dist_table.h): relative in x (of the "
       "smaller of S and 1 - S, S standardised), absolute and relative (to "
-      "min(u, 1 - u)) in u; and its intervals per half.");
+      "min(u, 1 - u)) in u; its intervals per half, and its central grid's "
+      "intervals (0: none).");
   m.def(
       "dist_kinds", [] { return names(KIND_NAMES, mc::DIST_COUNT); },
       "Distribution kind ids by name.");

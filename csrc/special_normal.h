@@ -13,15 +13,7 @@
 #include "mc_defs.h"
 #include "special_elementary.h"
 #include "special_incomplete.h"
-
-// With AVX-512 (not under nvcc) normal_quantiles collects the indices of the
-// values that need the tail with a vector compress (collect_tails).
-#if defined(__AVX512F__) && !defined(__CUDACC__)
-#define MC_NORMAL_AVX512 1
-#include <immintrin.h>
-#else
-#define MC_NORMAL_AVX512 0
-#endif
+#include "collect.h"
 
 namespace mc {
 
@@ -34,7 +26,8 @@ struct Ratio {
 };
 
 // |q| <= 0.425, q = u - 1/2: the central approximation of AS 241 applies.
-MC_INLINE bool is_central(double q) { return fabs(q) <= 0.425; }
+constexpr double CENTRAL_HALF = 0.425;
+MC_INLINE bool is_central(double q) { return fabs(q) <= CENTRAL_HALF; }
 
 MC_INLINE Ratio central_ratio(double q) {
   double r = 0.180625 - q * q;
@@ -105,31 +98,10 @@ namespace normal_detail {
 
 // Writes to tail[] the indices k in [first, end) whose u[k] needs the tail
 // approximation, in order, and returns their count; tail[] has room for
-// end - first + 16 entries. With AVX-512, sixteen at a time by compressing
-// the indices in a register (storing compressed is slow on AMD's Zen 4).
+// end - first + 16 entries.
 MC_INLINE int32_t collect_tails(const double* u, int32_t first, int32_t end,
                                 int32_t* tail) {
-  int32_t count = 0, k = first;
-#if MC_NORMAL_AVX512
-  const __m512i lanes =
-      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  const __m512d half = _mm512_set1_pd(0.5), limit = _mm512_set1_pd(0.425);
-  for (; k + 16 <= end; k += 16) {
-    __m512d q0 = _mm512_abs_pd(_mm512_sub_pd(_mm512_loadu_pd(u + k), half));
-    __m512d q1 = _mm512_abs_pd(_mm512_sub_pd(_mm512_loadu_pd(u + k + 8), half));
-    uint32_t low = _mm512_cmp_pd_mask(q0, limit, _CMP_NLE_UQ);
-    uint32_t high = _mm512_cmp_pd_mask(q1, limit, _CMP_NLE_UQ);
-    __mmask16 mask = static_cast<__mmask16>(low | high << 8);
-    __m512i index = _mm512_add_epi32(lanes, _mm512_set1_epi32(k));
-    _mm512_storeu_si512(tail + count, _mm512_maskz_compress_epi32(mask, index));
-    count += __builtin_popcount(mask);
-  }
-#endif
-  for (; k < end; ++k) {
-    tail[count] = k;
-    count += is_central(u[k] - 0.5) ? 0 : 1;
-  }
-  return count;
+  return collect_far(u, first, end, CENTRAL_HALF, tail);
 }
 
 // z[k] = the tail approximation at u[k], for values gathered contiguously so

@@ -59,9 +59,17 @@ def test_long_runs_of_uniforms_follow_the_documented_mapping(
 
 
 # The normal's switch points (u = 0.075 and 0.925, and e^-25 and 1 - e^-25
-# between its two tail approximations), the table's end (2^-64), the
-# extremes of the uniforms, and values outside (0, 1).
-SWITCHES = [0.075, 0.925, float(np.exp(-25.0)), 1 - float(np.exp(-25.0))]
+# between its two tail approximations), the ends of a table's central grid
+# (1/32 and 31/32), the table's end (2^-64), the extremes of the uniforms,
+# and values outside (0, 1).
+SWITCHES = [
+    0.075,
+    0.925,
+    float(np.exp(-25.0)),
+    1 - float(np.exp(-25.0)),
+    1 / 32,
+    31 / 32,
+]
 EDGES = [2.0**-64, 2.0**-65, 2.0**-54, 1 - 2.0**-53, 1e-300, 0.5]
 OUTSIDE = [0.0, 1.0, -0.5, 1.5, np.nan]
 
@@ -72,7 +80,7 @@ def block_u():
     near = [np.nextafter(s, side) for s in SWITCHES for side in (0, 1)]
     specials = SWITCHES + near + EDGES + OUTSIDE
     u = _core.uniforms(11, 2, 0, 3000)
-    u[7::113][: len(specials)] = specials
+    u[7::97][: len(specials)] = specials
     return u
 
 

@@ -20,6 +20,7 @@ CSRC = Path(__file__).resolve().parents[2] / "csrc"
 KERNEL_HEADERS = [
     "mc_defs.h",
     "special_elementary.h",
+    "collect.h",
     "special_incomplete.h",
     "special_normal.h",
     "special_inverse.h",

@@ -161,7 +161,8 @@ def test_table_quantiles_match_scipy(stats, case):
 @pytest.mark.parametrize("case", TABLED, ids=case_id)
 def test_table_measures_its_error_within_the_stated_bounds(case):
     """A table's recorded errors (measured against the exact inverse at
-    four points per interval) are within TABLE_X in x, TABLE_U in u."""
+    the five points per interval where it peaks) are within TABLE_X in x,
+    TABLE_U in u."""
     kind, params = case[:2]
     error = _core.table_error(_core.build_table(KINDS[kind], params))
     assert error["x_relative"] <= TABLE_X
