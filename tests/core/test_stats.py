@@ -64,6 +64,38 @@ def test_percentiles_of_large_array_are_exact_order_statistics():
     assert _core.describe(x, pcts)["percentiles"] == expected
 
 
+def _tie_below_median(x):
+    """x with the values ranked 49.5% to 50% made one value: a tie of 1% of
+    them inside the median's bracket, beside ranks that are asked for."""
+    order = np.argsort(x)
+    n = len(x)
+    tie = order[int(0.495 * n) : n // 2]
+    x = x.copy()
+    x[tie] = x[order[int(0.4975 * n)]]
+    return x
+
+
+ORDERS = {
+    "random": lambda x: x,
+    "ascending": np.sort,
+    "descending": lambda x: np.sort(x)[::-1].copy(),
+    "tie below the median": _tie_below_median,
+}
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_clustered_ranks_are_exact_in_any_order(order):
+    """Ranks a few thousand apart (percentiles with their confidence
+    bounds) fall in one bracket that is narrowed again before selection
+    (2M values: the median's bracket holds about 44,000); each is exactly
+    its order statistic, whatever order the values come in."""
+    x = ORDERS[order](np.random.default_rng(10).normal(size=2_000_001))
+    pcts = [4.9, 5, 5.1, 49.95, 49.99, 50, 50.01, 50.05, 94.9, 95, 95.1]
+    s = np.sort(x)
+    expected = [s[round(20_000 * p)] for p in pcts]  # h = 20000 p, whole
+    assert _core.describe(x, pcts)["percentiles"] == expected
+
+
 def test_many_percentiles_use_the_full_sweep_exactly():
     """With 101 percentiles of 1e6 values, each equals the definition."""
     x = np.random.default_rng(8).normal(size=1_000_001)
