@@ -137,12 +137,12 @@ std::vector<double> sorted_sample(const double* x, std::size_t n, std::size_t si
 }
 
 // Brackets for the sorted ranks, overlapping ones merged; none when together
-// they would hold most of the values (narrowing would not pay).
+// they would hold half the values or more, as the sample estimates it
+// (narrowing would not pay).
 std::vector<Bracket> bracket_ranks(const std::vector<std::size_t>& ranks, std::size_t n,
                                    const std::vector<double>& sample) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   auto s = static_cast<double>(sample.size());
-  double width = 0;
   std::vector<Bracket> out;
   for (std::size_t i = 0; i < ranks.size(); ++i) {
     double p = (static_cast<double>(ranks[i]) + 0.5) / static_cast<double>(n);
@@ -151,7 +151,6 @@ std::vector<Bracket> bracket_ranks(const std::vector<std::size_t>& ranks, std::s
     auto above = static_cast<std::size_t>(std::min(s - 1, q + margin + 1));
     double lo = q - margin < 0 ? -kInf : sample[below];
     double hi = q + margin >= s - 1 ? kInf : sample[above];
-    width += 2 * margin / s;
     if (!out.empty() && lo <= out.back().hi) {
       out.back().hi = std::max(out.back().hi, hi);
       out.back().end = i + 1;
@@ -159,7 +158,12 @@ std::vector<Bracket> bracket_ranks(const std::vector<std::size_t>& ranks, std::s
       out.push_back({lo, hi, i, i + 1, 0, 0, {}});
     }
   }
-  if (width > 0.5) out.clear();
+  std::ptrdiff_t held = 0;  // sample values inside the brackets
+  for (const Bracket& b : out) {
+    held += std::upper_bound(sample.begin(), sample.end(), b.hi) -
+            std::lower_bound(sample.begin(), sample.end(), b.lo);
+  }
+  if (2 * static_cast<double>(held) >= s) out.clear();
   return out;
 }
 
