@@ -43,7 +43,8 @@ struct LeftPack {
       int to = 0;
       for (int lane = 0; lane < 4; ++lane) {
         if (!(mask >> lane & 1)) continue;
-        for (int b = 0; b < 4; ++b) bytes[mask][4 * to + b] = static_cast<uint8_t>(4 * lane + b);
+        for (int b = 0; b < 4; ++b)
+          bytes[mask][4 * to + b] = static_cast<uint8_t>(4 * lane + b);
         ++to;
       }
       for (int b = 4 * to; b < 16; ++b) bytes[mask][b] = 0x80;  // zero the rest

@@ -253,7 +253,8 @@ Errors build_centre_with(const NodeInverse& fit, int32_t n, int32_t nc, double* 
   double* records = t + TABLE_HEADER + 2 * static_cast<size_t>(n) * TABLE_RECORD;
   for (int32_t i = 0; i < nc; ++i) {
     double x[NODES];
-    for (int32_t j = 0; j < NODES; ++j) x[j] = inversion_exact(t, central_u(t, i, node_t(j)));
+    for (int32_t j = 0; j < NODES; ++j)
+      x[j] = inversion_exact(t, central_u(t, i, node_t(j)));
     double* r = records + static_cast<size_t>(i) * TABLE_RECORD;
     for (int32_t k = 0; k < NODES; ++k) {
       double c = 0.0;
@@ -295,7 +296,8 @@ size_t build_table(int32_t kind, const double* p, double* out) {
     build_with(fit, n, out);
   }
   int32_t nc = out[TABLE_ERR_X] <= TABLE_TARGET ? build_centre(fit, out) : 0;
-  return TABLE_HEADER + (2 * static_cast<size_t>(n) + static_cast<size_t>(nc)) * TABLE_RECORD;
+  return TABLE_HEADER +
+         (2 * static_cast<size_t>(n) + static_cast<size_t>(nc)) * TABLE_RECORD;
 }
 
 }  // namespace mc

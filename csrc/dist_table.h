@@ -44,21 +44,22 @@
 // the values) with quintics of x in u directly: a lookup there needs no
 // logarithm, square root or exponential. It is built when it reaches the
 // same TABLE_TARGET (on |x_table - x| / min(x - min, max - x), of x for
-// gamma), and 1e-11 relative in u, with at most TABLE_C_MAX intervals; otherwise the table has none and
-// the tails' grid serves every u. Its errors are measured like the tails'
-// grid's and folded into the same slots.
+// gamma), and 1e-11 relative in u, with at most TABLE_C_MAX intervals;
+// otherwise the table has none and the tails' grid serves every u. Its errors
+// are measured like the tails' grid's and folded into the same slots.
 //
 // Layout: TABLE_HEADER doubles (slots below), then TABLE_RECORD doubles per
 // interval, for the lower half and then the upper half: the quintic's six
 // coefficients in t in [-1, 1] across the interval (constant first), then
 // off and fac; then the central grid's intervals, TABLE_RECORD doubles each:
-// the quintic's coefficients and two zeros. A header alone (inversion_header) describes the distribution
-// for inversion_exact, which solves the lower half for S and the upper half
-// for 1 - S (mirrored for beta: 1 - S follows Beta(b, a)).
+// the quintic's coefficients and two zeros. A header alone (inversion_header)
+// describes the distribution for inversion_exact, which solves the lower half
+// for S and the upper half for 1 - S (mirrored for beta: 1 - S follows
+// Beta(b, a)).
 #pragma once
 
-#include "mc_defs.h"
 #include "collect.h"
+#include "mc_defs.h"
 #include "special.h"
 
 // With AVX-512 or AVX2 (not under nvcc) table_block reads the records by
@@ -349,8 +350,8 @@ MC_INLINE void transposed_quintics(const double* __restrict__ t, const int32_t* 
 // keeps its values in registers, and the three take 5.8 ns a value on Zen 4
 // where the one loop took 7.7 (4.3 with the records transposed rather than
 // gathered).
-MC_INLINE int32_t tails_chunk(const double* __restrict__ t, const double* u, double* out,
-                              int32_t n) {
+MC_INLINE int32_t tails_chunk(const double* __restrict__ t, const double* u,
+                              double* out, int32_t n) {
   int32_t rec[CHUNK];
   double y[CHUNK];
   int32_t beyond = chunk_records(t, u, n, rec, y);
@@ -384,7 +385,8 @@ MC_INLINE int32_t table_chunk(const double* __restrict__ t, const double* u,
   if (nc <= 0) return tails_chunk(t, u, out, n);
   int32_t halves = static_cast<int32_t>(t[TABLE_N]), rec[CHUNK], rest[CHUNK + 16];
   double inv_h = t[TABLE_C_INV_H];
-  for (int32_t k = 0; k < n; ++k) rec[k] = central_record(halves, nc, inv_h, u[k], &out[k]);
+  for (int32_t k = 0; k < n; ++k)
+    rec[k] = central_record(halves, nc, inv_h, u[k], &out[k]);
 #if MC_TABLE_AVX512 || MC_TABLE_AVX2
   double off[CHUNK], fac[CHUNK];
   transposed_quintics(t, rec, n, out, off, fac);

@@ -143,8 +143,8 @@ MC_INLINE Doubles to_double(Lanes k) {
 }
 
 MC_INLINE Doubles clamp_below(Doubles u, double most) {
-  return reinterpret_cast<Doubles>(_mm512_maskz_min_pd(
-      0xFF, reinterpret_cast<__m512d>(u), _mm512_set1_pd(most)));
+  return reinterpret_cast<Doubles>(
+      _mm512_maskz_min_pd(0xFF, reinterpret_cast<__m512d>(u), _mm512_set1_pd(most)));
 }
 #else
 constexpr int32_t WIDTH = 4;

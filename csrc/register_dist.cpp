@@ -104,8 +104,9 @@ void check_aux(int32_t kind, const Array& aux) {
   bool ok = n >= 1.0 && n <= mc::TABLE_MAX_INTERVALS && nc >= 0.0 &&
             nc <= mc::TABLE_C_MAX && nc == std::floor(nc) &&
             a[mc::TABLE_KIND_TAG] == mc::TABLE_TAG &&
-            size == mc::TABLE_HEADER + (2 * static_cast<size_t>(n) +
-                                        static_cast<size_t>(nc)) * mc::TABLE_RECORD;
+            size == mc::TABLE_HEADER +
+                        (2 * static_cast<size_t>(n) + static_cast<size_t>(nc)) *
+                            mc::TABLE_RECORD;
   require(ok, "aux is not a table from build_table");
 }
 

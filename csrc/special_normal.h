@@ -10,10 +10,10 @@
 //                             that tail, exact only in absolute terms
 #pragma once
 
+#include "collect.h"
 #include "mc_defs.h"
 #include "special_elementary.h"
 #include "special_incomplete.h"
-#include "collect.h"
 
 namespace mc {
 
@@ -46,7 +46,9 @@ MC_INLINE Ratio central_ratio(double q) {
 // (m = min(u, 1 - u) = e^-25, about 1.4e-11).
 constexpr double TAIL_JOIN = 5.0;
 
-MC_INLINE double tail_s(double u, double q) { return sqrt(-vlog(q < 0.0 ? u : 1.0 - u)); }
+MC_INLINE double tail_s(double u, double q) {
+  return sqrt(-vlog(q < 0.0 ? u : 1.0 - u));
+}
 
 MC_INLINE Ratio near_tail_ratio(double s) {
   double s1 = s - 1.6;
@@ -129,7 +131,8 @@ MC_LOOP void tail_quantiles(const double* __restrict__ u, double* __restrict__ z
 // z[k] = normal_quantile(u[k]) for 0 <= k < n, bit for bit, in about a
 // third of the time on a CPU: every value first takes the central
 // approximation (85% of them need no other), then the rest are gathered
-// and only those pay for the logarithm and the tail approximations. A GPU thread has one value and computes it directly.
+// and only those pay for the logarithm and the tail approximations. A GPU thread has
+// one value and computes it directly.
 MC_LOOP void normal_quantiles(const double* __restrict__ u, double* __restrict__ z,
                               int32_t n) {
   using namespace normal_detail;

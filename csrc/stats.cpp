@@ -347,7 +347,8 @@ class Histogram {
     s.edges = edges_;
     s.counts.assign(edges_.size() - 1, 0);
     for (const auto& counts : local_) {
-      for (std::size_t c = 0; c < counts.size(); ++c) s.counts[c / kCountLanes] += counts[c];
+      for (std::size_t c = 0; c < counts.size(); ++c)
+        s.counts[c / kCountLanes] += counts[c];
     }
   }
 
