@@ -51,11 +51,24 @@ MC_INLINE double z_lognorm2(double mu, double sigma, double z) {
 }
 
 // sigma^2 = ln(1 + sd^2 / mean^2), mu = ln(mean) - sigma^2 / 2, so that
-// e^(mu + sigma z) = mean e^(sigma z - sigma^2 / 2).
-MC_INLINE double z_lognorm(double mean, double sd, double z) {
+// e^(mu + sigma z) = mean e^(sigma z - sigma^2 / 2): lognorm_shape gives
+// sigma and -sigma^2 / 2, once for constant parameters.
+struct LognormShape {
+  double sigma, shift;
+};
+
+MC_INLINE LognormShape lognorm_shape(double mean, double sd) {
   double ratio = sd / mean;
   double s2 = vlog1p(ratio * ratio);
-  return mean * vexp(madd(sqrt(s2), z, -0.5 * s2));
+  return {sqrt(s2), -0.5 * s2};
+}
+
+MC_INLINE double z_lognorm_shaped(double mean, LognormShape s, double z) {
+  return mean * vexp(madd(s.sigma, z, s.shift));
+}
+
+MC_INLINE double z_lognorm(double mean, double sd, double z) {
+  return z_lognorm_shaped(mean, lognorm_shape(mean, sd), z);
 }
 
 MC_INLINE double q_normal(double mean, double sd, double u) {
