@@ -286,7 +286,11 @@ int32_t build_centre(const NodeInverse& fit, double* t) {
 
 }  // namespace
 
+static_assert(TABLE_MAX_SIZE >= COUNT_HEADER + 2 * COUNT_MAX_ENTRIES,
+              "build_table's buffer holds a count table too");
+
 size_t build_table(int32_t kind, const double* p, double* out) {
+  if (has_count_table(kind)) return build_count_table(kind, p, out);
   static const NodeInverse fit;
   if (!header_for(kind, p, out)) return 0;
   int32_t n = FIRST_INTERVALS;

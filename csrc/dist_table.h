@@ -438,8 +438,9 @@ constexpr size_t TABLE_MAX_SIZE =
 
 // Builds the table of kind (a DistKind) with parameters p into out, which has
 // room for TABLE_MAX_SIZE doubles, and returns its length: 0 when the kind has
-// no table or p is invalid or degenerate (min == max). Host only; it runs the
-// exact inverse about 2000 times for 128 intervals per half (milliseconds).
+// no table or p is invalid or degenerate (min == max). For the counting kinds
+// (has_count_table) the table is build_count_table's (dist_count_table.h). Host only;
+// it runs the exact inverse about 2000 times for 128 intervals per half (milliseconds).
 size_t build_table(int32_t kind, const double* p, double* out);
 
 }  // namespace mc

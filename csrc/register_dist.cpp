@@ -98,6 +98,18 @@ void check_aux(int32_t kind, const Array& aux) {
             "densities]");
     return;
   }
+  if (mc::has_count_table(kind)) {
+    // The search reads only inside the table, and what it leaves undecided
+    // takes the exact quantile with the stored parameters: those must be valid.
+    double m = size > mc::COUNT_HEADER ? a[mc::COUNT_ENTRIES] : 0.0;
+    bool ok = m >= 2.0 && m <= mc::COUNT_MAX_ENTRIES && m == std::floor(m) &&
+              a[mc::COUNT_KIND_TAG] == mc::COUNT_TAG && a[mc::COUNT_KIND] == kind &&
+              size == mc::COUNT_HEADER + 2 * static_cast<size_t>(m) &&
+              mc::check_params(kind, a + mc::COUNT_P0) == 0;
+    require(ok,
+            "aux is not a table from build_table for " + std::string(KIND_NAMES[kind]));
+    return;
+  }
   require(mc::has_table(kind), std::string(KIND_NAMES[kind]) + " takes no aux array");
   double n = size > mc::TABLE_HEADER ? a[mc::TABLE_N] : 0.0;
   double nc = size > mc::TABLE_HEADER ? a[mc::TABLE_C_N] : 0.0;
@@ -232,10 +244,18 @@ void register_dist(py::module_& m) {
       "table_error",
       [](const Array& table) {
         const double* t = table.data();
+        py::dict d;
+        if (table.size() > mc::COUNT_HEADER && mc::is_count_table(t)) {
+          // The entries are the exact quantile's own evaluations of F.
+          d["entries"] = static_cast<int32_t>(t[mc::COUNT_ENTRIES]);
+          d["first"] = t[mc::COUNT_FIRST];
+          for (const char* key : {"x_relative", "u_absolute", "u_relative"})
+            d[key] = 0.0;
+          return d;
+        }
         require(
             table.size() > mc::TABLE_HEADER && t[mc::TABLE_KIND_TAG] == mc::TABLE_TAG,
             "not a table from build_table");
-        py::dict d;
         d["intervals"] = static_cast<int32_t>(t[mc::TABLE_N]);
         d["central_intervals"] = static_cast<int32_t>(t[mc::TABLE_C_N]);
         d["x_relative"] = t[mc::TABLE_ERR_X];
@@ -247,7 +267,8 @@ void register_dist(py::module_& m) {
       "Measured errors of a table (see dist_table.h): relative in x (of the "
       "smaller of S and 1 - S, S standardised), absolute and relative (to "
       "min(u, 1 - u)) in u; its intervals per half, and its central grid's "
-      "intervals (0: none).");
+      "intervals (0: none). A counting kind's table (dist_count_table.h) has "
+      "no error, its entries and its first count instead.");
   m.def(
       "dist_kinds", [] { return names(KIND_NAMES, mc::DIST_COUNT); },
       "Distribution kind ids by name.");
@@ -265,6 +286,9 @@ void register_dist(py::module_& m) {
         "The magnitude bound of RULE TOO_LARGE for a parameter (0: none).");
   m.def("has_table", &mc::has_table, py::arg("kind"),
         "Whether the kind may be sampled from an inversion table.");
+  m.def("has_count_table", &mc::has_count_table, py::arg("kind"),
+        "Whether the kind may be sampled from a table of its distribution "
+        "function (build_table makes one for constant parameters).");
   m.attr("PARAM_INDEX_STRIDE") = mc::PARAM_INDEX_STRIDE;
   m.attr("MAX_COUNT") = mc::MAX_COUNT;
 }

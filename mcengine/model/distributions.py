@@ -21,7 +21,10 @@ max solved by trigen_params. For constant parameters of
 RiskPert, RiskBetaGeneral, RiskGamma, RiskBeta, RiskChiSq and RiskErlang
 (the kinds for which _core.has_table holds), table_for builds the numerical
 inversion table that makes their sampling a lookup (see csrc/dist_table.h
-for its stated error).
+for its stated error); for those of RiskBinomial, RiskPoisson, RiskNegbin,
+RiskGeomet and RiskHypergeo (_core.has_count_table) it tabulates their
+distribution function, so that a sample is a binary search that gives the
+exact quantile's answer (csrc/dist_count_table.h).
 """
 
 from __future__ import annotations
@@ -331,9 +334,10 @@ def _check_discrete(x: np.ndarray, w: np.ndarray) -> None:
 def table_for(spec: DistSpec, values: Sequence[float]) -> np.ndarray | None:
     """The inversion table for constant, valid parameters `values`, or None.
 
-    None when the kind has no table (_core.has_table), the distribution is a point mass, or the table's
-    measured relative error exceeds TABLE_TOLERANCE (it then samples by
-    solving F(x) = u exactly).
+    None when the kind has no table (_core.has_table, has_count_table),
+    the distribution is a point mass, or the table's measured relative
+    error exceeds TABLE_TOLERANCE (it then samples by solving F(x) = u
+    exactly; a count table has none).
     """
     if spec.array_params:
         return None

@@ -612,6 +612,12 @@ COUNTING = [
     ("POISSON", [4], lambda st: st.poisson(4)),
     ("POISSON", [0.001], lambda st: st.poisson(0.001)),
     ("POISSON", [1e4], lambda st: st.poisson(1e4)),
+    # Skewed far enough that the Cornish-Fisher start misses by 10^5 counts
+    # and more in the tails: stepping by one from it took seconds a value.
+    ("GEOMET", [1e-5], lambda st: st.nbinom(1, 1e-5)),
+    ("GEOMET", [1e-6], lambda st: st.nbinom(1, 1e-6)),
+    ("NEGBIN", [3, 1e-6], lambda st: st.nbinom(3, 1e-6)),
+    ("HYPERGEO", [400, 900, 1000], lambda st: st.hypergeom(1000, 900, 400)),
     ("INTUNIFORM", [-3, 1000], lambda st: st.randint(-3, 1001)),
     ("BERNOULLI", [0.3], lambda st: st.bernoulli(0.3)),
 ]

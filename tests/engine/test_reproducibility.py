@@ -106,6 +106,10 @@ def test_extreme_seeds_are_accepted(seed):
         "RiskExpon(3)",
         "RiskBernoulli(0.3)",
         "RiskPoisson(4)",
+        "RiskBinomial(30, 0.4)",
+        "RiskNegbin(3, 0.2)",
+        "RiskGeomet(0.1)",
+        "RiskHypergeo(20, 30, 100)",
         "RiskWeibull(2, 3)",
     ],
 )

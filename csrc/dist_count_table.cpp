@@ -1,0 +1,70 @@
+// dist_count_table.cpp: building the tables of dist_count_table.h (host only).
+//
+// The counts tabulated run from one below the exact quantile at COUNT_TAIL to
+// the exact quantile at 1 - COUNT_TAIL, so that every u between is decided;
+// a wider range (a standard deviation above about 500) keeps the
+// COUNT_MAX_ENTRIES counts around the median, and the rest of u takes the
+// exact quantile. Each entry is the very evaluation of F the exact search
+// compares u with (the same functor), so the two agree.
+#include "dist_count_table.h"
+
+#include <algorithm>
+
+#include "dist.h"
+
+namespace mc {
+namespace {
+
+template <typename Cdf>
+size_t fill(const Cdf& cdf, int32_t kind, const double* p, double offset, double* out) {
+  auto count = [&](double u) { return quantile(kind, p, nullptr, u) - offset; };
+  double lo = std::max(count(COUNT_TAIL) - 1.0, 0.0), hi = count(1.0 - COUNT_TAIL);
+  if (!(hi - lo + 1.0 <= COUNT_MAX_ENTRIES)) {
+    double median = count(0.5);
+    lo = std::max(lo, median - COUNT_MAX_ENTRIES / 2);
+    hi = std::min(hi, lo + (COUNT_MAX_ENTRIES - 1));
+  }
+  if (!(hi > lo)) return 0;
+  auto m = static_cast<int32_t>(hi - lo + 1.0);
+  for (int32_t i = 0; i < COUNT_HEADER; ++i) out[i] = 0.0;
+  out[COUNT_KIND_TAG] = COUNT_TAG;
+  out[COUNT_KIND] = kind;
+  for (int32_t i = 0; i < param_count(kind); ++i) out[COUNT_P0 + i] = p[i];
+  out[COUNT_FIRST] = offset + lo;
+  out[COUNT_ENTRIES] = m;
+  double *below = out + COUNT_HEADER, *above = below + m;
+  for (int32_t i = 0; i < m; ++i) {
+    below[i] = cdf(lo + i, false);
+    above[i] = -cdf(lo + i, true);
+  }
+  return COUNT_HEADER + 2 * static_cast<size_t>(m);
+}
+
+}  // namespace
+
+size_t build_count_table(int32_t kind, const double* p, double* out) {
+  using namespace dist_detail;
+  if (!has_count_table(kind) || check_params(kind, p) != 0) return 0;
+  switch (kind) {
+    case DIST_BINOMIAL:
+      if (p[0] == 0.0 || p[1] == 0.0 || p[1] == 1.0) return 0;
+      return fill(BinomialCdf{p[0], p[1]}, kind, p, 0.0, out);
+    case DIST_POISSON:
+      if (p[0] == 0.0) return 0;
+      return fill(PoissonCdf{p[0]}, kind, p, 0.0, out);
+    case DIST_NEGBIN:
+      if (p[1] == 1.0) return 0;
+      return fill(NegBinCdf{p[0], p[1]}, kind, p, 0.0, out);
+    case DIST_GEOMET:
+      if (p[0] == 1.0) return 0;
+      return fill(NegBinCdf{1.0, p[0]}, kind, p, 0.0, out);
+    default: {  // DIST_HYPERGEO
+      double n = p[0], D = p[1], M = p[2];
+      double lo = std::max(n + D - M, 0.0), hi = std::min(n, D);
+      if (lo == hi) return 0;
+      return fill(HyperGeoCdf{n, D, M, lo, hi}, kind, p, lo, out);
+    }
+  }
+}
+
+}  // namespace mc
