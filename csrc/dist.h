@@ -97,7 +97,7 @@ MC_INLINE double value_of(const double* p, double u) {
     case DIST_CAUCHY:
       return q_cauchy(p[0], p[1], u);
     case DIST_GEOMET:
-      return q_negbin(1.0, p[0], u);
+      return q_geomet(p[0], u);
     case DIST_NEGBIN:
       return q_negbin(p[0], p[1], u);
     case DIST_HYPERGEO:

@@ -57,7 +57,7 @@ size_t build_count_table(int32_t kind, const double* p, double* out) {
       return fill(NegBinCdf{p[0], p[1]}, kind, p, 0.0, out);
     case DIST_GEOMET:
       if (p[0] == 1.0) return 0;
-      return fill(NegBinCdf{1.0, p[0]}, kind, p, 0.0, out);
+      return fill(GeometCdf{vlog1p(-p[0])}, kind, p, 0.0, out);
     default: {  // DIST_HYPERGEO
       double n = p[0], D = p[1], M = p[2];
       double lo = std::max(n + D - M, 0.0), hi = std::min(n, D);

@@ -3,9 +3,9 @@
 //
 // Exports (namespace mc::dist_detail):
 //   q_bernoulli, q_intuniform, q_discrete, q_binomial, q_poisson,
-//   q_negbin, q_hypergeo           one value each, for sample_block (dist.h)
-//   BinomialCdf, PoissonCdf, NegBinCdf, HyperGeoCdf, count_quantile
-//                                  the search behind q_binomial and q_poisson
+//   q_negbin, q_geomet, q_hypergeo one value each, for sample_block (dist.h)
+//   BinomialCdf, PoissonCdf, NegBinCdf, GeometCdf, HyperGeoCdf, count_quantile
+//                                  the search behind the counting kinds
 //
 // Each assumes valid parameters (dist_params.h) and 0 < u < 1; sample_block
 // turns anything else into #NUM!.
@@ -19,11 +19,12 @@
 // one such evaluation (microseconds near MAX_COUNT). HyperGeo sums its
 // probabilities from the step outwards, each from the last by their ratio,
 // with the same order of rounding and a cost that grows with its standard
-// deviation (tens of microseconds near MAX_COUNT). NegBin and Geomet with p
-// below about 1e-6 (a mean near MAX_COUNT) are less exact: 1 - p rounds, and
-// the incomplete beta's continued fraction amplifies that near its switch
-// point, to 1e-10 of the tail probability at p = 3e-7 and 6e-9 at 1.1e-7
-// (against scipy and mpmath). With constant parameters sample_block reads
+// deviation (tens of microseconds near MAX_COUNT). Geomet's F is a closed
+// form. NegBin with p below about 1e-6 (a mean near MAX_COUNT) is less
+// exact: 1 - p rounds, and the incomplete beta's continued fraction amplifies
+// that near its switch point (for s = 1, before Geomet had its closed form:
+// 1e-10 of the tail probability at p = 3e-7, 6e-9 at 1.1e-7, against scipy
+// and mpmath). With constant parameters sample_block reads
 // the answers of the search from a table of the same evaluations instead
 // (dist_count_table.h): 5 ns a value for Poisson(40), against 350.
 #pragma once
@@ -116,6 +117,17 @@ struct NegBinCdf {
   MC_HD double operator()(double k, bool upper) const {
     double a = s, b = k + 1.0;
     return ibeta(a, b, p, 1.0 - p, lbeta(a, b), upper);
+  }
+};
+
+// Geomet(p) = NegBin(1, p) in closed form, P(X > k) = (1 - p)^(k + 1): through
+// ln(1 - p) from p itself, where the incomplete beta needs 1 - p rounded
+// (which cost up to 6e-9 of the tail for p near 1e-7).
+struct GeometCdf {
+  double log_q;  // ln(1 - p)
+  MC_HD double operator()(double k, bool upper) const {
+    double e = (k + 1.0) * log_q;
+    return upper ? vexp(e) : -vexpm1(e);
   }
 };
 
@@ -250,11 +262,17 @@ MC_HD double q_binomial(double n, double p, double u) {
   return count_quantile(BinomialCdf{n, p}, n * p, sd, (1.0 - 2.0 * p) / sd, n, u);
 }
 
-// NegBin(s, p) and Geomet(p) = NegBin(1, p).
 MC_HD double q_negbin(double s, double p, double u) {
   if (p == 1.0) return 0.0;
   double q = 1.0 - p, sd = sqrt(s * q) / p;
   return count_quantile(NegBinCdf{s, p}, s * q / p, sd, (2.0 - p) / sqrt(s * q), MC_INF,
+                        u);
+}
+
+MC_HD double q_geomet(double p, double u) {
+  if (p == 1.0) return 0.0;
+  double q = 1.0 - p, sd = sqrt(q) / p;
+  return count_quantile(GeometCdf{vlog1p(-p)}, q / p, sd, (2.0 - p) / sqrt(q), MC_INF,
                         u);
 }
 

@@ -616,6 +616,8 @@ COUNTING = [
     # and more in the tails: stepping by one from it took seconds a value.
     ("GEOMET", [1e-5], lambda st: st.nbinom(1, 1e-5)),
     ("GEOMET", [1e-6], lambda st: st.nbinom(1, 1e-6)),
+    ("GEOMET", [1.1e-7], lambda st: st.nbinom(1, 1.1e-7)),
+    ("GEOMET", [0.3], lambda st: st.nbinom(1, 0.3)),
     ("NEGBIN", [3, 1e-6], lambda st: st.nbinom(3, 1e-6)),
     ("HYPERGEO", [400, 900, 1000], lambda st: st.hypergeom(1000, 900, 400)),
     ("INTUNIFORM", [-3, 1000], lambda st: st.randint(-3, 1001)),
