@@ -293,6 +293,7 @@ def discrete_aux(
     x = np.asarray(values, dtype=float).ravel()
     w = np.asarray(weights, dtype=float).ravel()
     _check_discrete(x, w)
+    w = _scaled(w)
     support, inverse = np.unique(x, return_inverse=True)
     merged = np.zeros(support.size)
     np.add.at(merged, inverse, w)
@@ -470,6 +471,15 @@ def cumul_aux(low, high, xs, ps) -> np.ndarray:
     return _piecewise(knots, cumulative, density, density)
 
 
+def _scaled(w: np.ndarray) -> np.ndarray:
+    """Weights times the power of two that brings the largest into [1/2, 1):
+    exact, and their sums can no longer overflow (weights near 1e308)."""
+    largest = float(np.max(w)) if w.size else 0.0
+    if not largest > 0:
+        return w
+    return np.ldexp(w, -math.frexp(largest)[1])
+
+
 def histogrm_aux(low, high, ps) -> np.ndarray:
     """RiskHistogrm(min, max, {p}): bars of equal width from min to max,
     each with weight p (normalised), uniform within a bar."""
@@ -483,6 +493,7 @@ def histogrm_aux(low, high, ps) -> np.ndarray:
             f"{k} bars are too many for the range from {_text(low)} to "
             f"{_text(high)}: their edges would coincide"
         )
+    w = _scaled(w)
     cumulative = np.concatenate([[0.0], np.cumsum(w) / math.fsum(w)])
     density = np.diff(cumulative) / np.diff(knots)
     return _piecewise(knots, cumulative, density, density)
@@ -492,7 +503,7 @@ def general_aux(low, high, xs, ps) -> np.ndarray:
     """RiskGeneral(min, max, {x}, {p}): a density linear between (min, 0),
     each (x, p) and (max, 0), scaled to area 1; p are relative heights."""
     knots = _knots(low, high, xs)
-    heights = _weights("p", ps)
+    heights = _scaled(_weights("p", ps))
     _same_length(knots[1:-1], heights)
     f = np.concatenate([[0.0], heights, [0.0]])
     widths = np.diff(knots)

@@ -69,38 +69,50 @@ def _as_dict(model) -> dict:
     if isinstance(model, Path):
         model = _read_file(model)
     if isinstance(model, (str, bytes)):
-        model = _parse_json(model)
+        hint = ""
+        if not str(model).lstrip().startswith(("{", "[", "b'{")):
+            hint = " (model text is JSON; to read a file pass a pathlib.Path)"
+        model = parse_json(model, hint=hint)
     if not isinstance(model, dict):
         raise ModelError.single("model", "a model is a JSON object")
     return model
 
 
-def _parse_json(text: str | bytes) -> object:
+def parse_json(text: str | bytes, field: str = "model", hint: str = ""):
+    """The JSON document in text; ModelError on field for text that is not
+    JSON, repeats a key in one object (json would keep the last), nests too
+    deeply or holds an integer too long to convert."""
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        return json.loads(text, object_pairs_hook=_unique_keys(field))
     except json.JSONDecodeError as exc:
-        hint = ""
-        if not str(text).lstrip().startswith(("{", "[", "b'{")):
-            hint = " (model text is JSON; to read a file pass a pathlib.Path)"
         raise ModelError.single(
-            "model",
+            field,
             f"not valid JSON: {exc.msg} at line {exc.lineno} "
             f"column {exc.colno}{hint}",
         ) from None
     except RecursionError:
-        raise ModelError.single("model", "JSON nested too deeply") from None
+        raise ModelError.single(field, "JSON nested too deeply") from None
+    except ModelError:
+        raise
+    except ValueError:  # Python refuses to convert such an integer
+        raise ModelError.single(
+            field, "a number in the JSON has more than 4,300 digits"
+        ) from None
 
 
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
-    """A JSON object, refusing a key given twice (json keeps the last)."""
-    result = {}
-    for name, value in pairs:
-        if name in result:
-            raise ModelError.single(
-                "model", f"the key {name!r} appears twice in one object"
-            )
-        result[name] = value
-    return result
+def _unique_keys(field: str):
+    def unique(pairs: list[tuple[str, object]]) -> dict:
+        """A JSON object, refusing a key given twice."""
+        result = {}
+        for name, value in pairs:
+            if name in result:
+                raise ModelError.single(
+                    field, f"the key {name!r} appears twice in one object"
+                )
+            result[name] = value
+        return result
+
+    return unique
 
 
 def _read_file(path: Path) -> str:

@@ -9,11 +9,11 @@ CLI prints the same document whether it ran in-process or over gRPC.
 
 from __future__ import annotations
 
-import json
 import math
 
 from mcengine.engine.result import driver_entry, number_key
 from mcengine.model.errors import ModelError, Violation
+from mcengine.model.loader import parse_json
 from mcengine.model.workbook import WorkbookSource
 from mcengine.service.request import SAMPLING_NAMES
 from mcengine.v1 import simulator_pb2 as pb
@@ -43,12 +43,7 @@ def _parse_json(text: str) -> dict:
     # Parsed here rather than handed to the engine as text: the engine
     # also accepts a file path as a string, and a client must never make
     # the server open a file.
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        where = f"line {error.lineno} column {error.colno}"
-        description = f"not valid JSON: {error.msg} at {where}"
-        raise ModelError.single("model_json", description) from None
+    document = parse_json(text, field="model_json")
     if not isinstance(document, dict):
         description = 'a model is a JSON object: {"cells": ..., ...}'
         raise ModelError.single("model_json", description)

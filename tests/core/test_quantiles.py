@@ -30,6 +30,8 @@ from mcengine import _core
 from mcengine.model.distributions import (
     DISTRIBUTIONS,
     discrete_aux,
+    general_aux,
+    histogrm_aux,
     parameter_error,
     table_for,
 )
@@ -657,6 +659,17 @@ def test_discrete_aux_sorts_merges_and_normalises():
     cumulative weights end at exactly 1."""
     aux = discrete_aux([3, 1, 3, 2, 5], [1, 1, 2, 0, 4])
     assert aux.tolist() == [3, 1, 3, 5, 0.125, 0.5, 1.0]
+
+
+def test_weights_near_the_largest_double_are_normalised_exactly():
+    """Weights are scaled by a power of two before they are summed, so
+    weights near 1e308 neither overflow nor change the result."""
+    big = 2.0**1023  # the weights below are 1, 1 and 4, 3 times powers of 2
+    assert discrete_aux([1, 1, 2], [big] * 3).tolist() == [2, 1, 2, 2 / 3, 1]
+    bars = histogrm_aux(0, 1, [big, 0.75 * big])
+    assert bars.tolist() == histogrm_aux(0, 1, [4, 3]).tolist()
+    shape = general_aux(0, 3, [1, 2], [big, big])
+    assert shape.tolist() == general_aux(0, 3, [1, 2], [1, 1]).tolist()
 
 
 def test_discrete_quantiles_follow_the_weights():

@@ -105,6 +105,26 @@ def test_model_json_is_never_read_as_a_path(stub):
     assert "not valid JSON" in violations(error)["model_json"]
 
 
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ('{"cells": {"x": 1, "x": 2}, "outputs": ["x"]}', "appears twice"),
+        ("[" * 100_000, "nested too deeply"),
+        ('{"cells": {"x": 1' + "0" * 5000 + '}, "outputs": ["x"]}', "4,300"),
+    ],
+    ids=["repeated key", "deep", "long integer"],
+)
+def test_model_json_is_read_as_in_process_models_are(stub, text, reason):
+    """The text rules of JSON models hold over gRPC too: a key given twice
+    is refused (json would keep the last), and text that Python's json
+    cannot take is INVALID_ARGUMENT, never INTERNAL."""
+    request = pb.SimulateRequest(model_json=text, iterations=10)
+    error = call(stub.Simulate, request)
+
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert reason in violations(error)["model_json"]
+
+
 def test_iterations_over_the_limit_are_resource_exhausted(stub):
     """One iteration more than MCENGINE_MAX_ITERATIONS is refused."""
     document = json.loads((EXAMPLES / "npv_normal_cashflows.json").read_text())
