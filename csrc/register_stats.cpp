@@ -131,7 +131,7 @@ py::array_t<double> spearman(const py::array& inputs, const py::array& output,
 }
 
 py::dict sensitivity(const py::array& inputs, const py::array& outputs,
-                     std::int64_t threads, std::int64_t bins) {
+                     std::int64_t threads, std::int64_t bins, bool pairs) {
   check_float64(inputs, "inputs", 2);
   check_float64(outputs, "outputs", 2);
   if (outputs.shape(1) != inputs.shape(1)) {
@@ -148,7 +148,7 @@ py::dict sensitivity(const py::array& inputs, const py::array& outputs,
   mc::stats::Sensitivity r;
   {
     py::gil_scoped_release release;
-    r = mc::stats::sensitivity(x.data(), k, m, y.data(), o, nthreads, b);
+    r = mc::stats::sensitivity(x.data(), k, m, y.data(), o, nthreads, b, pairs);
   }
   auto array = [](const std::vector<double>& v, std::vector<py::ssize_t> shape) {
     py::array_t<double> a(static_cast<py::ssize_t>(v.size()), v.data());
@@ -158,7 +158,8 @@ py::dict sensitivity(const py::array& inputs, const py::array& outputs,
   auto sk = static_cast<py::ssize_t>(k), so = static_cast<py::ssize_t>(o);
   py::dict d;
   d["rho"] = array(r.rho, {so, sk});
-  d["inputs"] = array(r.inputs, {sk, sk});
+  py::ssize_t side = r.inputs.empty() ? 0 : sk;
+  d["inputs"] = array(r.inputs, {side, side});
   d["bin_means"] = array(r.bin_means, {so, sk, static_cast<py::ssize_t>(b)});
   return d;
 }
@@ -228,10 +229,11 @@ void register_stats(py::module_& m) {
         "in_place=False leaves values untouched (copying only when it must);\n"
         "in_place=True may reorder them instead (writable C-contiguous array).");
   m.def("sensitivity", &sensitivity, py::arg("inputs"), py::arg("outputs"),
-        py::arg("threads") = 0, py::arg("bins") = 10,
+        py::arg("threads") = 0, py::arg("bins") = 10, py::arg("pairs") = true,
         "spearman() of inputs (k, m) with outputs (o, m), and also: inputs,\n"
-        "the inputs' rank correlations (k, k); bin_means, each output's mean\n"
-        "within `bins` equal-count bins of each input (o, k, bins).");
+        "the inputs' rank correlations (k, k; (0, 0) without pairs); bin_means,\n"
+        "each output's mean within `bins` equal-count bins of each input\n"
+        "(o, k, bins).");
   m.def("threshold_stats", &threshold_stats, py::arg("values"), py::arg("thresholds"),
         py::arg("threads") = 0,
         "Per threshold t, over the finite values: below (count < t), at_most\n"

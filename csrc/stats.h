@@ -71,12 +71,14 @@ std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
 // inputs' rank correlations with one another, 1 on the diagonal of a
 // non-constant input) and bin_means (o x k x bins: the output's mean within
 // each of `bins` equal-count bins of the input, by the input's ranks).
+// Without `pairs`, inputs is left empty: its k^2 m / 2 products are what
+// grows fastest with the number of inputs.
 struct Sensitivity {
   std::vector<double> rho, inputs, bin_means;
 };
 Sensitivity sensitivity(const double* inputs, std::size_t k, std::size_t m,
                         const double* outputs, std::size_t o, std::int32_t threads,
-                        std::size_t bins);
+                        std::size_t bins, bool pairs = true);
 
 // Per threshold t, over the finite values: how many are below t and how many
 // at most t, and the sums of those below and of those above it (the tail

@@ -324,17 +324,17 @@ std::vector<double> spearman(const double* inputs, std::size_t k, std::size_t m,
 
 Sensitivity sensitivity(const double* inputs, std::size_t k, std::size_t m,
                         const double* outputs, std::size_t o, std::int32_t threads,
-                        std::size_t bins) {
+                        std::size_t bins, bool pairs) {
   Ranking r = rank_all(inputs, k, m, outputs, o, threads);
   Sensitivity result;
   result.rho.assign(o * k, kNaN);
   result.bin_means.assign(o * k * bins, kNaN);
-  // Pairs may be more than rows: the scratch must serve either pass's workers.
-  std::size_t pairs = o * k + (bins ? k * k : 0);
-  r.scratch.resize(std::max(r.scratch.size(), detail::worker_count(pairs, threads)));
-  if (bins) result.inputs.assign(k * k, kNaN);
+  // Tasks may be more than rows: the scratch must serve either pass's workers.
+  std::size_t tasks = o * k + (bins && pairs ? k * k : 0);
+  r.scratch.resize(std::max(r.scratch.size(), detail::worker_count(tasks, threads)));
+  if (bins && pairs) result.inputs.assign(k * k, kNaN);
   detail::parallel_for(
-      pairs, detail::worker_count(pairs, threads), [&](std::size_t c, std::size_t w) {
+      tasks, detail::worker_count(tasks, threads), [&](std::size_t c, std::size_t w) {
         if (c < o * k) {
           std::size_t j = c / k, i = c % k;
           double* means = bins ? result.bin_means.data() + c * bins : nullptr;

@@ -49,6 +49,10 @@ SAMPLING: dict[str, int] = dict(_core.SAMPLING)
 # The most targets, and the most risk levels, a run reports.
 MAX_MEASURES = 100
 SENSITIVITY_ITERATIONS = 100_000
+# The kept inputs' values (8 bytes each) are at most this many: a model with
+# more than 100 inputs keeps fewer iterations for sensitivity (20,000 inputs:
+# 500), rather than gigabytes.
+KEPT_INPUT_VALUES = 10_000_000
 # More threads than this per core only add switching, and each thread
 # holds a register file.
 MAX_THREADS_PER_CORE = 4
@@ -265,7 +269,7 @@ def _kept_inputs(compiled, seed, threads, method, used) -> np.ndarray:
     """The inputs of the first iterations kept for sensitivity, as a fixed
     run of used.shape[1] iterations would have kept them (the run is
     prefix-stable, so they are those of a run of just that prefix)."""
-    kept = min(used.shape[1], SENSITIVITY_ITERATIONS)
+    kept = sensitivity_prefix(used.shape[1], len(compiled.inputs))
     length = kept
     if compiled.correlations:
         # Whole chunks, as the run reordered them.
@@ -552,6 +556,15 @@ def _check_controls(cancel, deadline) -> None:
         raise Cancelled("cancelled before the run began")
 
 
+def sensitivity_prefix(iterations: int, inputs: int) -> int:
+    """The iterations whose inputs are kept for sensitivity: the first
+    SENSITIVITY_ITERATIONS, fewer when the inputs are so many that their
+    values would pass KEPT_INPUT_VALUES."""
+    return min(
+        iterations, SENSITIVITY_ITERATIONS, KEPT_INPUT_VALUES // max(inputs, 1)
+    )
+
+
 def block_size(n_regs: int) -> int:
     """Iterations per block: the largest power of two up to MAX_BLOCK whose
     register file fits REGISTER_BYTES, and at least MIN_BLOCK."""
@@ -581,7 +594,7 @@ def _run(
         budget = deadline - time.monotonic()
         if budget <= 0:
             raise DeadlineExceeded("the deadline passed before the run began")
-    kept = min(iterations, SENSITIVITY_ITERATIONS)
+    kept = sensitivity_prefix(iterations, len(compiled.inputs))
     inputs = np.empty((len(compiled.inputs), kept))
     block = block or block_size(compiled.program.n_regs)
     run = _core.Run(

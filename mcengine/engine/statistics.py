@@ -46,6 +46,11 @@ from mcengine.engine.result import Histogram, OutputStats
 
 HISTOGRAM_BINS = 50
 BINS = 10  # equal-count bins of each input for the output's means
+# The rank regression (srrc, contribution, R squared) needs every pair of
+# inputs correlated, k^2 / 2 products over the kept iterations, and a k x k
+# solve: beyond this many inputs it is left out (NaN), and the achieved
+# correlations of correlated groups with it.
+REGRESSION_MAX_INPUTS = 500
 MODE_DISTINCT = 1_000
 DEFAULT_CONFIDENCE = 0.95
 _KINDS = _core.dist_kinds()
@@ -106,7 +111,8 @@ def _sensitivities(values, inputs, threads) -> dict:
             "bin_means": np.zeros((o, 0, BINS)),
         }
     prefixes = np.ascontiguousarray(values[:, :kept])
-    return _core.sensitivity(inputs, prefixes, threads, BINS)
+    pairs = k <= REGRESSION_MAX_INPUTS
+    return _core.sensitivity(inputs, prefixes, threads, BINS, pairs)
 
 
 def _drivers(input_names, linked, found, o: int) -> dict:
@@ -144,13 +150,13 @@ def _rank_regression(corr, rho, on: list[int]) -> tuple[list[float], float]:
     connected inputs' ranks, b = R^-1 r (R the inputs' rank correlations, r
     their Spearman with the output), and R^2 = r . b. Inputs whose ranks
     are constant (NaN correlations) get NaN and are left out; a singular R
-    (an input a function of others) is solved by least squares."""
-    usable = [
-        j
-        for j in on
-        if math.isfinite(rho[j])
-        and all(math.isfinite(corr[j, i]) for i in on if math.isfinite(rho[i]))
-    ]
+    (an input a function of others) is solved by least squares. All NaN
+    without the inputs' correlations (more than REGRESSION_MAX_INPUTS)."""
+    if corr.size == 0 or not on:
+        return [math.nan] * len(on), math.nan
+    candidates = np.array(on)[np.isfinite(rho[on])]
+    finite = np.isfinite(corr[np.ix_(candidates, candidates)]).all(axis=1)
+    usable = [int(j) for j in candidates[finite]]
     coefficients = dict.fromkeys(on, math.nan)
     if not usable:
         return [math.nan] * len(on), math.nan

@@ -24,12 +24,21 @@ class Violation:
         return f"{self.field}: {self.description}"
 
 
+# The violations a ModelError's message spells out; all of them stay in
+# its violations (10,000 badly named cells made a message of 1 MB).
+MESSAGE_VIOLATIONS = 20
+
+
 class ModelError(ValueError):
     """A model that cannot be compiled, with every violation found."""
 
     def __init__(self, violations: list[Violation]):
         self.violations = list(violations)
-        super().__init__("; ".join(str(v) for v in self.violations))
+        shown = [str(v) for v in self.violations[:MESSAGE_VIOLATIONS]]
+        more = len(self.violations) - len(shown)
+        if more > 0:
+            shown.append(f"and {more} more")
+        super().__init__("; ".join(shown))
 
     @classmethod
     def single(cls, field: str, description: str) -> ModelError:

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 
 from mcengine.engine import sample, simulate
+from mcengine.engine.simulate import KEPT_INPUT_VALUES
+from mcengine.engine.statistics import REGRESSION_MAX_INPUTS
 
 MODEL = {
     "cells": {
@@ -134,3 +136,24 @@ def test_tied_input_values_share_a_bin():
     )
     filled = [m for m in means if not np.isnan(m)]
     assert filled == [0.0, 10.0]
+
+
+def test_many_inputs_keep_fewer_iterations_and_no_regression():
+    """600 inputs: their kept values are bounded (KEPT_INPUT_VALUES, so
+    10^7 // 600 iterations, not 20,000), Spearman is still reported for
+    each, and the rank regression, which needs all 600^2 / 2 input pairs
+    and a 600 x 600 solve, is left out (NaN) rather than run."""
+    k = REGRESSION_MAX_INPUTS + 100
+    cells = {"step_0": "=RiskNormal(0, 1)"}
+    for i in range(1, k):
+        cells[f"step_{i}"] = f"=step_{i - 1} + RiskNormal(0, 1)"
+    last = f"step_{k - 1}"
+    result = simulate(
+        {"cells": cells, "outputs": [last]}, iterations=20_000, seed=2
+    )
+    assert result.sensitivity_iterations == KEPT_INPUT_VALUES // k
+    out = result.outputs[last]
+    assert len(out.sensitivity) == k
+    assert all(np.isfinite(v) for v in out.sensitivity.values())
+    assert all(np.isnan(v) for v in out.srrc.values())
+    assert np.isnan(out.r_squared)

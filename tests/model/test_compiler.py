@@ -3,6 +3,7 @@
 import pytest
 
 from mcengine.model import ModelError, compile_model
+from mcengine.model.errors import MESSAGE_VIOLATIONS
 
 
 def violations(model) -> dict[str, str]:
@@ -196,3 +197,16 @@ def test_an_error_parameter_is_named_as_that_error():
         {"cells": {"x": "=RiskNormal(#N/A, 1)"}, "outputs": ["x"]}
     )
     assert "mean is the error #N/A" in found["cells.x"]
+
+
+def test_an_error_message_names_the_first_violations_and_counts_the_rest():
+    """2,000 cells named like references: every violation is kept, but the
+    message spells out MESSAGE_VIOLATIONS of them and counts the others."""
+    cells = {f"c{i}": 1 for i in range(1, 2001)}
+    with pytest.raises(ModelError) as caught:
+        compile_model({"cells": cells, "outputs": ["c1"]})
+    assert len(caught.value.violations) >= 2000
+    more = len(caught.value.violations) - MESSAGE_VIOLATIONS
+    assert str(caught.value).endswith(f"; and {more} more")
+    shown = str(caught.value).count("reads as the cell reference")
+    assert shown == MESSAGE_VIOLATIONS
