@@ -114,13 +114,17 @@ MC_INLINE double value_of(const double* p, double u) {
 // parameters could keep them at their step limits (Gamma(-1, 1): 70 ms a
 // value). The closed forms run regardless, which keeps their loops
 // branch-free.
+MC_HD constexpr bool kind_iterates(int32_t kind) {
+  return kind == DIST_PERT || kind == DIST_BETAGENERAL || kind == DIST_BETA ||
+         kind == DIST_GAMMA || kind == DIST_CHISQ || kind == DIST_ERLANG ||
+         kind == DIST_INVGAUSS || kind == DIST_STUDENT || kind == DIST_BINOMIAL ||
+         kind == DIST_POISSON || kind == DIST_NEGBIN || kind == DIST_GEOMET ||
+         kind == DIST_HYPERGEO;
+}
+
 template <int32_t KIND>
 constexpr bool iterates() {
-  return KIND == DIST_PERT || KIND == DIST_BETAGENERAL || KIND == DIST_BETA ||
-         KIND == DIST_GAMMA || KIND == DIST_CHISQ || KIND == DIST_ERLANG ||
-         KIND == DIST_INVGAUSS || KIND == DIST_STUDENT || KIND == DIST_BINOMIAL ||
-         KIND == DIST_POISSON || KIND == DIST_NEGBIN || KIND == DIST_GEOMET ||
-         KIND == DIST_HYPERGEO;
+  return kind_iterates(KIND);
 }
 
 // guard(code, u, the quantile at u), the quantile computed only where it

@@ -275,8 +275,12 @@ void Run::work() {
           std::min<int64_t>(spec_.block, spec_.iterations - start));
       uint64_t first = spec_.first_iteration + start;
       correlate_block(view.design, correlator, rows.data(), first, count, spare.data());
-      eval_block(view, regs.data(), spec_.block, first, count,
-                 BlockScratch{u.data(), spare.data(), corr.data()});
+      BlockScratch scratch{u.data(), spare.data(), corr.data()};
+      scratch.stop = [](const void* run) {
+        return static_cast<const Run*>(run)->should_stop();
+      };
+      scratch.stop_arg = this;
+      eval_block(view, regs.data(), spec_.block, first, count, scratch);
       store_block(regs, start, count);
       done_.fetch_add(count);
     }

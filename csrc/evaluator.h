@@ -102,7 +102,22 @@ struct BlockScratch {
   // The correlated streams' uniforms of this block, reordered by the host
   // (correlate.h) before the block runs: row corr_slot[stream], stride apart.
   const double* corr = nullptr;
+  // The host's question whether to stop (cancelled, or past the deadline):
+  // asked between slices of a slow sample (eval_sample), so that a block of
+  // values at milliseconds each does not outlast its call by minutes.
+  bool (*stop)(const void*) = nullptr;
+  const void* stop_arg = nullptr;
 };
+
+// Values of a slow sample (a kind that iterates, without a table, or any
+// kind under truncation with varying parameters) between two questions to
+// BlockScratch::stop.
+constexpr int32_t SLOW_SLICE = 64;
+
+MC_HD bool slow_sample(int32_t kind, const double* aux, bool fixed, int32_t mode) {
+  if (mode != TRUNC_NONE && !fixed) return true;
+  return dist_detail::kind_iterates(kind) && aux == nullptr;
+}
 
 #define MC_UNARY(OPNAME, FN)                         \
   case OPNAME: {                                     \
@@ -136,10 +151,26 @@ MC_HD void eval_sample(const ProgramView& p, const int32_t* in, double* regs,
   }
   const bool fixed = in[SAMPLE_FIXED_SLOT - 2] == 1;
   const int32_t mode = in[SAMPLE_TRUNC_SLOT - 2];
-  if (mode == TRUNC_NONE) return sample_block(in[0], params, aux, u, d, n, fixed);
   const double* lo = regs + in[SAMPLE_TRUNC_SLOT - 1] * stride;
   const double* hi = regs + in[SAMPLE_TRUNC_SLOT] * stride;
-  sample_truncated_block(in[0], params, aux, u, d, n, fixed, mode, lo, hi);
+  bool sliced = scratch.stop != nullptr && slow_sample(in[0], aux, fixed, mode);
+  const int32_t slice = sliced ? SLOW_SLICE : n;
+  for (int32_t s = 0; s < n; s += slice) {
+    if (s > 0 && scratch.stop(scratch.stop_arg)) {
+      // The run is over and this block will not count: leave the rest.
+      for (int32_t k = s; k < n; ++k) d[k] = error_value(ERR_NUM);
+      return;
+    }
+    const int32_t len = n - s < slice ? n - s : slice;
+    const double* part[4] = {params[0] + s, params[1] + s, params[2] + s,
+                             params[3] + s};
+    if (mode == TRUNC_NONE) {
+      sample_block(in[0], part, aux, u + s, d + s, len, fixed);
+    } else {
+      sample_truncated_block(in[0], part, aux, u + s, d + s, len, fixed, mode, lo + s,
+                             hi + s);
+    }
+  }
 }
 
 MC_HD void eval_wide(int32_t op, const int32_t* in, double* regs, int64_t stride,
