@@ -11,12 +11,16 @@
 #include <algorithm>
 
 #include "dist.h"
+#include "dist_table.h"
 
 namespace mc {
 namespace {
 
+constexpr int32_t STOP_EVERY = 256;
+
 template <typename Cdf>
-size_t fill(const Cdf& cdf, int32_t kind, const double* p, double offset, double* out) {
+size_t fill(const Cdf& cdf, int32_t kind, const double* p, double offset, double* out,
+            const std::function<bool()>& stop) {
   auto count = [&](double u) { return quantile(kind, p, nullptr, u) - offset; };
   double lo = std::max(count(COUNT_TAIL) - 1.0, 0.0), hi = count(1.0 - COUNT_TAIL);
   if (!(hi - lo + 1.0 <= COUNT_MAX_ENTRIES)) {
@@ -34,6 +38,7 @@ size_t fill(const Cdf& cdf, int32_t kind, const double* p, double offset, double
   out[COUNT_ENTRIES] = m;
   double *below = out + COUNT_HEADER, *above = below + m;
   for (int32_t i = 0; i < m; ++i) {
+    if (i % STOP_EVERY == STOP_EVERY - 1 && stop && stop()) return TABLE_STOPPED;
     below[i] = cdf(lo + i, false);
     above[i] = -cdf(lo + i, true);
   }
@@ -42,27 +47,28 @@ size_t fill(const Cdf& cdf, int32_t kind, const double* p, double offset, double
 
 }  // namespace
 
-size_t build_count_table(int32_t kind, const double* p, double* out) {
+size_t build_count_table(int32_t kind, const double* p, double* out,
+                         const std::function<bool()>& stop) {
   using namespace dist_detail;
   if (!has_count_table(kind) || check_params(kind, p) != 0) return 0;
   switch (kind) {
     case DIST_BINOMIAL:
       if (p[0] == 0.0 || p[1] == 0.0 || p[1] == 1.0) return 0;
-      return fill(BinomialCdf{p[0], p[1]}, kind, p, 0.0, out);
+      return fill(BinomialCdf{p[0], p[1]}, kind, p, 0.0, out, stop);
     case DIST_POISSON:
       if (p[0] == 0.0) return 0;
-      return fill(PoissonCdf{p[0]}, kind, p, 0.0, out);
+      return fill(PoissonCdf{p[0]}, kind, p, 0.0, out, stop);
     case DIST_NEGBIN:
       if (p[1] == 1.0) return 0;
-      return fill(NegBinCdf{p[0], p[1]}, kind, p, 0.0, out);
+      return fill(NegBinCdf{p[0], p[1]}, kind, p, 0.0, out, stop);
     case DIST_GEOMET:
       if (p[0] == 1.0) return 0;
-      return fill(GeometCdf{vlog1p(-p[0])}, kind, p, 0.0, out);
+      return fill(GeometCdf{vlog1p(-p[0])}, kind, p, 0.0, out, stop);
     default: {  // DIST_HYPERGEO
       double n = p[0], D = p[1], M = p[2];
       double lo = std::max(n + D - M, 0.0), hi = std::min(n, D);
       if (lo == hi) return 0;
-      return fill(HyperGeoCdf{n, D, M, lo, hi}, kind, p, lo, out);
+      return fill(HyperGeoCdf{n, D, M, lo, hi}, kind, p, lo, out, stop);
     }
   }
 }

@@ -122,6 +122,7 @@ MC_LOOP void count_search(const double* __restrict__ t, const double* u, double*
 
 #if !defined(__CUDACC_RTC__)
 #include <cstddef>
+#include <functional>
 
 namespace mc {
 
@@ -131,7 +132,10 @@ namespace mc {
 // Host only; one evaluation of F per entry and half: Poisson(40), 98
 // entries, 0.1 ms; Poisson(1e7), 8192 entries, 0.3 s (the compiler caches
 // tables by parameters).
-size_t build_count_table(int32_t kind, const double* p, double* out);
+// stop: as build_table's (dist_table.h), asked every 256 counts; a stopped
+// build returns static_cast<size_t>(-1).
+size_t build_count_table(int32_t kind, const double* p, double* out,
+                         const std::function<bool()>& stop = {});
 
 }  // namespace mc
 #endif

@@ -15,11 +15,22 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "dist.h"
 
 namespace mc {
 namespace {
+
+// The build's stop (build_table), asked once an interval: each interval runs
+// the exact inverse a dozen times, milliseconds for extreme shapes, whose
+// tables took a minute (Beta(0.5, 1e8)).
+struct BuildStopped {};
+thread_local const std::function<bool()>* build_stop = nullptr;
+
+void ask_stop() {
+  if (build_stop != nullptr && *build_stop && (*build_stop)()) throw BuildStopped{};
+}
 
 constexpr int32_t NODES = TABLE_DEGREE + 1;
 constexpr int32_t FIRST_INTERVALS = 32;
@@ -146,6 +157,7 @@ double interval_m(const double* t, int32_t i, double tau) {
 
 // Fits interval i of one half: y = ln(1 - S) when S >= 1/2 at every node.
 void fit_interval(const NodeInverse& fit, double* t, int32_t i, bool upper) {
+  ask_stop();
   int32_t n = static_cast<int32_t>(t[TABLE_N]);
   double* r = t + TABLE_HEADER + TABLE_RECORD * (upper ? n + i : i);
   Point nodes[NODES];
@@ -182,6 +194,7 @@ Point table_point(const double* t, double m, bool upper) {
 void measure_half(double* t, bool upper) {
   int32_t n = static_cast<int32_t>(t[TABLE_N]);
   for (int32_t i = 0; i < n; ++i) {
+    ask_stop();
     for (double tau : CHECK_POINTS) {
       double m = interval_m(t, i, tau);
       Point exact = exact_point(t, m, upper), table = table_point(t, m, upper);
@@ -252,6 +265,7 @@ Errors build_centre_with(const NodeInverse& fit, int32_t n, int32_t nc, double* 
   t[TABLE_C_INV_H] = nc / (TABLE_C_TO - TABLE_C_FROM);
   double* records = t + TABLE_HEADER + 2 * static_cast<size_t>(n) * TABLE_RECORD;
   for (int32_t i = 0; i < nc; ++i) {
+    ask_stop();
     double x[NODES];
     for (int32_t j = 0; j < NODES; ++j)
       x[j] = inversion_exact(t, central_u(t, i, node_t(j)));
@@ -289,19 +303,27 @@ int32_t build_centre(const NodeInverse& fit, double* t) {
 static_assert(TABLE_MAX_SIZE >= COUNT_HEADER + 2 * COUNT_MAX_ENTRIES,
               "build_table's buffer holds a count table too");
 
-size_t build_table(int32_t kind, const double* p, double* out) {
-  if (has_count_table(kind)) return build_count_table(kind, p, out);
+size_t build_table(int32_t kind, const double* p, double* out,
+                   const std::function<bool()>& stop) {
+  if (has_count_table(kind)) return build_count_table(kind, p, out, stop);
   static const NodeInverse fit;
   if (!header_for(kind, p, out)) return 0;
-  int32_t n = FIRST_INTERVALS;
-  build_with(fit, n, out);
-  while (!(out[TABLE_ERR_X] <= TABLE_TARGET) && n < TABLE_MAX_INTERVALS) {
-    n *= 2;
+  build_stop = &stop;
+  try {
+    int32_t n = FIRST_INTERVALS;
     build_with(fit, n, out);
+    while (!(out[TABLE_ERR_X] <= TABLE_TARGET) && n < TABLE_MAX_INTERVALS) {
+      n *= 2;
+      build_with(fit, n, out);
+    }
+    int32_t nc = out[TABLE_ERR_X] <= TABLE_TARGET ? build_centre(fit, out) : 0;
+    build_stop = nullptr;
+    return TABLE_HEADER +
+           (2 * static_cast<size_t>(n) + static_cast<size_t>(nc)) * TABLE_RECORD;
+  } catch (const BuildStopped&) {
+    build_stop = nullptr;
+    return TABLE_STOPPED;
   }
-  int32_t nc = out[TABLE_ERR_X] <= TABLE_TARGET ? build_centre(fit, out) : 0;
-  return TABLE_HEADER +
-         (2 * static_cast<size_t>(n) + static_cast<size_t>(nc)) * TABLE_RECORD;
 }
 
 }  // namespace mc

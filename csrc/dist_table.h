@@ -429,6 +429,7 @@ MC_LOOP void table_block(const double* __restrict__ t, const double* u, double* 
 
 #if !defined(__CUDACC_RTC__)
 #include <cstddef>
+#include <functional>
 
 namespace mc {
 
@@ -441,7 +442,11 @@ constexpr size_t TABLE_MAX_SIZE =
 // no table or p is invalid or degenerate (min == max). For the counting kinds
 // (has_count_table) the table is build_count_table's (dist_count_table.h). Host only;
 // it runs the exact inverse about 2000 times for 128 intervals per half (milliseconds).
-size_t build_table(int32_t kind, const double* p, double* out);
+// stop, when given, is asked once an interval (or 256 counts); when it
+// answers true the build is abandoned and returns TABLE_STOPPED.
+constexpr size_t TABLE_STOPPED = static_cast<size_t>(-1);
+size_t build_table(int32_t kind, const double* p, double* out,
+                   const std::function<bool()>& stop = {});
 
 }  // namespace mc
 #endif

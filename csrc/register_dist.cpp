@@ -9,6 +9,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -198,16 +199,25 @@ Array quantile(int32_t kind, const std::vector<double>& params, const Array& u,
   return out;
 }
 
-Array build_table(int32_t kind, const std::vector<double>& params) {
+py::object build_table(int32_t kind, const std::vector<double>& params,
+                       const py::object& stop) {
   std::vector<double> p = kind_params(kind, params);
   std::vector<double> table(mc::TABLE_MAX_SIZE);
   size_t size = 0;
+  std::function<bool()> asked;
+  if (!stop.is_none()) {
+    asked = [&stop] {
+      py::gil_scoped_acquire gil;
+      return stop().cast<bool>();
+    };
+  }
   {
     // Only the two local vectors are touched, so other threads may run
     // Python meanwhile: a slow table must not stall health checks.
     py::gil_scoped_release release;
-    size = mc::build_table(kind, p.data(), table.data());
+    size = mc::build_table(kind, p.data(), table.data(), asked);
   }
+  if (size == mc::TABLE_STOPPED) return py::none();
   Array out(static_cast<py::ssize_t>(size));
   std::copy(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(size),
             out.mutable_data());
@@ -239,7 +249,9 @@ void register_dist(py::module_& m) {
       py::arg("kind"), py::arg("params"),
       "0 when valid, else rule + PARAM_INDEX_STRIDE * index of the parameter.");
   m.def("build_table", &build_table, py::arg("kind"), py::arg("params"),
-        "The inversion table for constant parameters (empty when none).");
+        py::arg("stop") = py::none(),
+        "The inversion table for constant parameters (empty when none);\n"
+        "stop(), when given, is asked now and then: None when it said True.");
   m.def(
       "table_error",
       [](const Array& table) {

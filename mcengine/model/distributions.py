@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mcengine import _core
+from mcengine.model.errors import STOP, CompileStopped
 
 # A table is used only if its measured relative error in x is within this;
 # otherwise sampling solves F(x) = u exactly, slower but exact.
@@ -352,13 +353,23 @@ def _cached_table(kind: int, params: tuple[str, ...]) -> np.ndarray | None:
     pure function of them, takes milliseconds to build, and models are
     compiled again and again with the same constants. Read-only, since
     every compile that asks for it shares it."""
-    table = _core.build_table(kind, [float.fromhex(p) for p in params])
+    values = [float.fromhex(p) for p in params]
+    table = _core.build_table(kind, values, stop=_stop_asked)
+    if table is None:  # not cached: an exception passes lru_cache by
+        raise CompileStopped()
     if table.size == 0:
         return None
     if not _core.table_error(table)["x_relative"] <= TABLE_TOLERANCE:
         return None
     table.flags.writeable = False
     return table
+
+
+def _stop_asked() -> bool:
+    """Whether the call compiling now should stop (errors.STOP): a table
+    of extreme shapes can take a minute to build."""
+    stop = STOP.get()
+    return bool(stop is not None and stop())
 
 
 def duniform_aux(values: Sequence[float]) -> np.ndarray:

@@ -142,3 +142,43 @@ def test_constant_counting_parameters_compile_to_a_table():
     t = table_for(spec, [40.0])
     assert t is not None and t.size > HEADER and not t.flags.writeable
     assert table_for(spec, [40.0]) is t
+
+
+@pytest.mark.parametrize(
+    "kind, params, asked",
+    [
+        ("PERT", [0.0, 0.3, 1.0], True),  # asked once an interval
+        ("POISSON", [1e4], True),  # 1,558 counts: asked every 256
+        ("POISSON", [4], False),  # 27 counts: never asked
+    ],
+)
+def test_a_table_build_stops_when_its_stop_says_so(kind, params, asked):
+    """build_table asks stop() as it goes and gives None when told to stop;
+    a stop that says no changes nothing."""
+    calls = []
+
+    def stop(answer):
+        calls.append(answer)
+        return answer
+
+    kept_on = _core.build_table(KINDS[kind], params, stop=lambda: stop(False))
+    plain = _core.build_table(KINDS[kind], params)
+    assert np.array_equal(kept_on, plain) and plain.size > 0
+    assert bool(calls) == asked
+    stopped = _core.build_table(KINDS[kind], params, stop=lambda: stop(True))
+    assert (stopped is None) == asked
+
+
+def test_a_stopped_compile_leaves_no_table_cached():
+    """table_for under a stop that says yes raises CompileStopped, and the
+    next compile of the same parameters builds the table after all."""
+    from mcengine.model.errors import STOP, CompileStopped
+
+    spec = DISTRIBUTIONS["RISKPOISSON"]
+    token = STOP.set(lambda: True)
+    try:
+        with pytest.raises(CompileStopped):
+            table_for(spec, [12345.0])
+    finally:
+        STOP.reset(token)
+    assert table_for(spec, [12345.0]).size > HEADER
