@@ -248,6 +248,26 @@ void register_dist(py::module_& m) {
       },
       py::arg("kind"), py::arg("params"),
       "0 when valid, else rule + PARAM_INDEX_STRIDE * index of the parameter.");
+  m.def(
+      "truncation_interval",
+      [](int32_t kind, const std::vector<double>& params, int32_t mode, double lo,
+         double hi) {
+        check_kind(kind);
+        require(mode == mc::TRUNC_VALUES || mode == mc::TRUNC_PROBS,
+                "truncation mode must be 1 (values) or 2 (probabilities)");
+        std::vector<double> p = kind_params(kind, params);
+        mc::Truncation t = mc::truncation_of(kind, p.data(), nullptr, mode, lo, hi);
+        py::dict d;
+        d["ok"] = t.ok != 0;
+        d["normal"] = t.normal != 0;
+        d["a"] = t.a;
+        d["b"] = t.b;
+        return d;
+      },
+      py::arg("kind"), py::arg("params"), py::arg("mode"), py::arg("lower"),
+      py::arg("upper"),
+      "The interval a truncated kind samples (dist_truncate.h): u in (a, b],\n"
+      "or z in [a, b] for the normal kinds; ok false when it holds nothing.");
   m.def("build_table", &build_table, py::arg("kind"), py::arg("params"),
         py::arg("stop") = py::none(),
         "The inversion table for constant parameters (empty when none);\n"

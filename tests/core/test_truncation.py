@@ -387,3 +387,68 @@ def test_bad_truncations_are_refused_naming_the_cell(formula, words):
     (violation,) = raised.value.violations
 
     assert violation.field == "cells.x" and words in violation.description
+
+
+U_MIN_BITS, U_MAX_BITS = 0x0010000000000000, 0x3FEFFFFFFFFFFFFF
+
+
+def bits_to_float(bits: int) -> float:
+    return float(np.array([bits], np.uint64).view(np.float64)[0])
+
+
+def bisected(kind, params, x, inclusive):
+    """The largest u in [2^-1022, 1 - 2^-53] with Q(u) < x (<= x when
+    inclusive), by bisection over the bits of u with the core's own
+    quantile: what the core did for every kind before counting kinds
+    read it from F."""
+
+    def below(bits):
+        v = _core.quantile(
+            KINDS[kind], params, np.array([bits_to_float(bits)])
+        )[0]
+        return v <= x if inclusive else v < x
+
+    if not below(U_MIN_BITS):
+        return 0.0
+    if below(U_MAX_BITS):
+        return 1.0
+    yes, no = U_MIN_BITS, U_MAX_BITS
+    while no - yes > 1:
+        mid = yes + (no - yes) // 2
+        yes, no = (mid, no) if below(mid) else (yes, mid)
+    return bits_to_float(yes)
+
+
+COUNTED = [
+    ("POISSON", [3], [2.5, 6, 0, 3, 20, 1e-9]),
+    ("POISSON", [40], [30, 50, 40, 39.5, 90, 5]),
+    ("BINOMIAL", [16, 0.75], [10, 14, 16, 0, 11.5, 15.99]),
+    ("BINOMIAL", [1000, 0.001], [0, 1, 2, 7, 999]),
+    ("NEGBIN", [3, 0.4], [2, 0, 30, 7.25]),
+    ("GEOMET", [0.2], [1, 9, 0, 200]),
+    ("GEOMET", [1e-5], [10, 69314, 3e6]),
+    ("HYPERGEO", [10, 7, 20], [3, 5, 0, 7, 4.5]),
+    ("HYPERGEO", [400, 900, 1000], [300, 310, 360, 399.5, 400]),
+]
+
+
+@pytest.mark.parametrize(
+    "kind, params, bounds", COUNTED, ids=[f"{c[0]}{c[1]}" for c in COUNTED]
+)
+def test_counting_bounds_from_f_equal_the_bisection(kind, params, bounds):
+    """For the counting kinds the interval's ends come from F at the
+    bounds (two evaluations, not sixty): exactly the u the bisection of the
+    quantile finds, for whole and fractional bounds, in both tails and
+    at the support's ends."""
+    for lo in bounds:
+        for hi in bounds:
+            if not lo <= hi:
+                continue
+            got = _core.truncation_interval(
+                KINDS[kind], params, VALUES, lo, hi
+            )
+            a = bisected(kind, params, lo, False)
+            b = min(
+                bisected(kind, params, hi, True), bits_to_float(U_MAX_BITS)
+            )
+            assert (got["a"], got["b"], got["ok"]) == (a, b, b > a), (lo, hi)
