@@ -104,6 +104,7 @@ enum ParamRule : int32_t {
   RULE_NO_WEIGHT,       // every weight is 0
   RULE_EMPTY,           // no values at all (or a count that is not whole)
   RULE_MEAN_TOO_LARGE,  // Geomet, NegBin: mean failures s (1 - p) / p over MAX_COUNT
+  RULE_TOO_WIDE,        // max - min overflows (Uniform, Triang, Pert)
   RULE_COUNT
 };
 
@@ -193,14 +194,20 @@ MC_INLINE int32_t check_two_positive(const double* p) {
   return positive(positive(finite(p, 2), p, 0), p, 1);
 }
 
+// max - min, which every value is computed from, must stay finite.
+MC_INLINE int32_t check_width(int32_t code, double lo, double hi, int32_t i) {
+  return flag(code, !(hi - lo < MC_INF), RULE_TOO_WIDE, i);
+}
+
 MC_INLINE int32_t check_uniform(const double* p) {
-  return flag(finite(p, 2), p[0] > p[1], RULE_ORDER, 0);
+  return check_width(flag(finite(p, 2), p[0] > p[1], RULE_ORDER, 0), p[0], p[1], 1);
 }
 
 // Triang and Pert (min, mode, max).
 MC_INLINE int32_t check_mode(const double* p) {
   int32_t code = flag(finite(p, 3), p[0] > p[2], RULE_ORDER, 0);
-  return flag(code, p[1] < p[0] || p[1] > p[2], RULE_MODE_RANGE, 1);
+  code = flag(code, p[1] < p[0] || p[1] > p[2], RULE_MODE_RANGE, 1);
+  return check_width(code, p[0], p[2], 2);
 }
 
 MC_INLINE int32_t check_betageneral(const double* p) {

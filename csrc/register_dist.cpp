@@ -38,9 +38,9 @@ const char* const KIND_NAMES[mc::DIST_COUNT] = {
     "PIECEWISE",   "HYPERGEO", "INVGAUSS"};
 
 const char* const RULE_NAMES[mc::RULE_COUNT] = {
-    "OK",        "NOT_FINITE", "NOT_POSITIVE", "NEGATIVE",
-    "ORDER",     "MODE_RANGE", "PROBABILITY",  "NOT_INTEGER",
-    "TOO_LARGE", "NO_WEIGHT",  "EMPTY",        "MEAN_TOO_LARGE"};
+    "OK",         "NOT_FINITE",     "NOT_POSITIVE", "NEGATIVE",  "ORDER",
+    "MODE_RANGE", "PROBABILITY",    "NOT_INTEGER",  "TOO_LARGE", "NO_WEIGHT",
+    "EMPTY",      "MEAN_TOO_LARGE", "TOO_WIDE"};
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument(message);

@@ -248,6 +248,12 @@ def _message(
             f"min must not exceed max, got min={_text(value)}, "
             f"max={_text(params[hi])}"
         )
+    if rule == "TOO_WIDE":
+        low = _text(params[0])
+        return (
+            f"max - min must be a finite number (under about 1.8e308), got "
+            f"min={low}, max={_text(value)}"
+        )
     if rule == "MODE_RANGE":
         low, mode, high = (_text(v) for v in params[index - 1 : index + 2])
         return (

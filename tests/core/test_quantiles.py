@@ -277,6 +277,22 @@ def test_a_mode_at_either_end_stays_inside_the_range(kind, params, ends):
 # (@RISK name, parameters, rule, index of the parameter named, message)
 REJECTED = [
     (
+        "RiskUniform",
+        [-1e308, 1e308],
+        "TOO_WIDE",
+        1,
+        "max - min must be a finite number (under about 1.8e308), got "
+        "min=-1e+308, max=1e+308",
+    ),
+    (
+        "RiskTriang",
+        [-1e308, 0, 1e308],
+        "TOO_WIDE",
+        2,
+        "max - min must be a finite number (under about 1.8e308), got "
+        "min=-1e+308, max=1e+308",
+    ),
+    (
         "RiskNormal",
         [0, -1],
         "NOT_POSITIVE",
