@@ -215,7 +215,11 @@ struct InvGaussCdf {
   }
 };
 
-MC_HD double q_invgauss(double mu, double lambda, double u) {
+// InvGauss(mu, lambda) = mu InvGauss(1, lambda / mu): solved standardised,
+// where nothing overflows (the bracket's 4 x, x / mu) for scales up to the
+// largest double; directly, mu >= 1e155 gave inf.
+MC_HD double invgauss_standard(double lambda, double u) {
+  constexpr double mu = 1.0;
   InvGaussCdf cdf{mu, lambda};
   bool upper = u > 0.5;
   double target = upper ? 1.0 - u : u;
@@ -241,6 +245,10 @@ MC_HD double q_invgauss(double mu, double lambda, double u) {
     x = next;
   }
   return x;
+}
+
+MC_HD double q_invgauss(double mu, double lambda, double u) {
+  return mu * invgauss_standard(lambda / mu, u);
 }
 
 // Cauchy(gamma, beta): gamma + beta tan(pi (u - 1/2)), as -cot(pi u) or

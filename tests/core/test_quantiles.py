@@ -786,3 +786,15 @@ def test_catalogue_takes_kind_ids_from_the_core():
     assert {spec.kind for spec in DISTRIBUTIONS.values()} == set(
         KINDS.values()
     )
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-10, 1e10, 1e155, 1e200, 1e300])
+def test_invgauss_scales_with_its_mean_to_the_largest_doubles(scale):
+    """InvGauss(s mu, s lambda) = s InvGauss(mu, lambda): checked to two
+    roundings (the scaling, and the division by s here) for scales where
+    solving unscaled overflowed (s >= 1e155 gave inf)."""
+    u = np.array([2.0**-60, 1e-6, 0.3, 0.5, 0.99, 1 - 2.0**-53])
+    unit = quantile("INVGAUSS", [1.0, 2.0], u)
+    scaled = quantile("INVGAUSS", [scale, 2.0 * scale], u) / scale
+    assert np.all(np.isfinite(scaled))
+    assert np.max(np.abs(scaled / unit - 1)) <= 4.5e-16
