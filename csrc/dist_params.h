@@ -194,27 +194,47 @@ MC_INLINE int32_t check_two_positive(const double* p) {
   return positive(positive(finite(p, 2), p, 0), p, 1);
 }
 
-// max - min, which every value is computed from, must stay finite.
-MC_INLINE int32_t check_width(int32_t code, double lo, double hi, int32_t i) {
-  return flag(code, !(hi - lo < MC_INF), RULE_TOO_WIDE, i);
+// The largest max - min of a kind with a range (0: none): Uniform's must stay
+// finite; Triang's square must (u (max - min)^2 under the root); and Pert and
+// BetaGeneral overflow in their tables near the largest doubles (their
+// compile hung on Pert(0, 1e307, 1e308)).
+MC_HD double width_limit(int32_t kind) {
+  switch (kind) {
+    case DIST_UNIFORM:
+      return 1.7976931348623157e308;
+    case DIST_TRIANG:
+      return 1e150;
+    case DIST_PERT:
+    case DIST_BETAGENERAL:
+      return 1e300;
+    default:
+      return 0.0;
+  }
+}
+
+MC_INLINE int32_t check_width(int32_t code, int32_t kind, double lo, double hi,
+                              int32_t i) {
+  return flag(code, !(hi - lo <= width_limit(kind)), RULE_TOO_WIDE, i);
 }
 
 MC_INLINE int32_t check_uniform(const double* p) {
-  return check_width(flag(finite(p, 2), p[0] > p[1], RULE_ORDER, 0), p[0], p[1], 1);
+  int32_t code = flag(finite(p, 2), p[0] > p[1], RULE_ORDER, 0);
+  return check_width(code, DIST_UNIFORM, p[0], p[1], 1);
 }
 
 // Triang and Pert (min, mode, max).
-MC_INLINE int32_t check_mode(const double* p) {
+MC_INLINE int32_t check_mode(int32_t kind, const double* p) {
   int32_t code = flag(finite(p, 3), p[0] > p[2], RULE_ORDER, 0);
   code = flag(code, p[1] < p[0] || p[1] > p[2], RULE_MODE_RANGE, 1);
-  return check_width(code, p[0], p[2], 2);
+  return check_width(code, kind, p[0], p[2], 2);
 }
 
 MC_INLINE int32_t check_betageneral(const double* p) {
   int32_t code = positive(positive(finite(p, 4), p, 0), p, 1);
   code = flag(code, p[0] > MAX_SHAPE, RULE_TOO_LARGE, 0);
   code = flag(code, p[1] > MAX_SHAPE, RULE_TOO_LARGE, 1);
-  return flag(code, p[2] > p[3], RULE_ORDER, 2);
+  code = flag(code, p[2] > p[3], RULE_ORDER, 2);
+  return check_width(code, DIST_BETAGENERAL, p[2], p[3], 3);
 }
 
 MC_INLINE int32_t check_gamma(const double* p) {
@@ -352,7 +372,7 @@ MC_INLINE int32_t check_params(int32_t kind, const double* p) {
       return check_uniform(p);
     case DIST_TRIANG:
     case DIST_PERT:
-      return check_mode(p);
+      return check_mode(kind, p);
     case DIST_BETAGENERAL:
       return check_betageneral(p);
     case DIST_EXPON:

@@ -316,6 +316,8 @@ void register_dist(py::module_& m) {
       py::arg("kind"), "Parameters a kind takes (-1: DISCRETE, 1 + 2 m).");
   m.def("param_limit", &mc::param_limit, py::arg("kind"), py::arg("index"),
         "The magnitude bound of RULE TOO_LARGE for a parameter (0: none).");
+  m.def("width_limit", &mc::dist_detail::width_limit, py::arg("kind"),
+        "The largest max - min a kind with a range takes (0: no such limit).");
   m.def("has_table", &mc::has_table, py::arg("kind"),
         "Whether the kind may be sampled from an inversion table.");
   m.def("has_count_table", &mc::has_count_table, py::arg("kind"),

@@ -249,11 +249,10 @@ def _message(
             f"max={_text(params[hi])}"
         )
     if rule == "TOO_WIDE":
-        low = _text(params[0])
-        return (
-            f"max - min must be a finite number (under about 1.8e308), got "
-            f"min={low}, max={_text(value)}"
-        )
+        limit = _core.width_limit(spec.kind)
+        most = "under 1.8e308" if limit > 1e308 else f"at most {_text(limit)}"
+        low = _text(params[spec.params.index("min")])
+        return f"max - min must be {most}, got min={low}, max={_text(value)}"
     if rule == "MODE_RANGE":
         low, mode, high = (_text(v) for v in params[index - 1 : index + 2])
         return (
@@ -270,6 +269,13 @@ def _message(
         if spec.kind == _KINDS["INTUNIFORM"]:
             return f"{name} must lie between -{limit} and {limit}, {got}"
         return f"{name} must be at most {limit}, {got}"
+    if rule == "MEAN_TOO_LARGE":
+        return (
+            f"{name} is too small: the mean number of failures,"
+            f" {'s' if len(params) > 1 else '1'} (1 - p) / p, must be at"
+            f" most {_text(_core.MAX_COUNT)}, got"
+            f" {_text(_mean_failures(params))} with p={_text(value)}"
+        )
     simple = {
         "NOT_FINITE": f"{name} must be a finite number, {got}",
         "NOT_POSITIVE": f"{name} must be greater than 0, {got}",
@@ -278,13 +284,14 @@ def _message(
         "NOT_INTEGER": f"{name} must be a whole number, {got}",
         "NO_WEIGHT": "weights must not all be 0",
         "EMPTY": "values must not be empty",
-        "MEAN_TOO_LARGE": (
-            f"{name} is too small: the mean number of failures,"
-            f" {'s' if len(params) > 1 else '1'} (1 - p) / p, must be at"
-            f" most {_text(_core.MAX_COUNT)}, {got}"
-        ),
     }
     return simple[rule]
+
+
+def _mean_failures(params) -> float:
+    """s (1 - p) / p of NegBin(s, p), or of Geomet(p) with s = 1."""
+    s, p = (params[0], params[1]) if len(params) > 1 else (1.0, params[0])
+    return s * (1 - p) / p
 
 
 def discrete_aux(

@@ -236,7 +236,15 @@ def test_cauchy_median_and_quartiles(stats):
             "RISKGEOMET",
             [1e-9],
             "p is too small: the mean number of failures,"
-            " 1 (1 - p) / p, must be at most 10000000, got 1e-09",
+            " 1 (1 - p) / p, must be at most 10000000, got 999999999 with"
+            " p=1e-09",
+        ),
+        (
+            "RISKNEGBIN",
+            [1e6, 0.0909],
+            "p is too small: the mean number of failures,"
+            " s (1 - p) / p, must be at most 10000000, got 10001100.110011"
+            " with p=0.0909",
         ),
         ("RISKNEGBIN", [2.5, 0.5], "s must be a whole number, got 2.5"),
         ("RISKNEGBIN", [0, 0.5], "s must be greater than 0, got 0"),

@@ -281,16 +281,28 @@ REJECTED = [
         [-1e308, 1e308],
         "TOO_WIDE",
         1,
-        "max - min must be a finite number (under about 1.8e308), got "
-        "min=-1e+308, max=1e+308",
+        "max - min must be under 1.8e308, got min=-1e+308, max=1e+308",
     ),
     (
         "RiskTriang",
-        [-1e308, 0, 1e308],
+        [0, 1, 1e160],
         "TOO_WIDE",
         2,
-        "max - min must be a finite number (under about 1.8e308), got "
-        "min=-1e+308, max=1e+308",
+        "max - min must be at most 1e+150, got min=0, max=1e+160",
+    ),
+    (
+        "RiskPert",
+        [0, 1e307, 1e308],
+        "TOO_WIDE",
+        2,
+        "max - min must be at most 1e+300, got min=0, max=1e+308",
+    ),
+    (
+        "RiskBetaGeneral",
+        [2, 3, -1e301, 1e301],
+        "TOO_WIDE",
+        3,
+        "max - min must be at most 1e+300, got min=-1e+301, max=1e+301",
     ),
     (
         "RiskNormal",
