@@ -406,12 +406,23 @@ def _finite(label: str, values) -> np.ndarray:
     return array
 
 
+# The widest [min, max] of Cumul, Histogrm and General: their quantile
+# squares densities of about 1 / (max - min), which underflow beyond it
+# (General over [-1e200, 1e200] gave 0 for its middle quantiles).
+MAX_PIECEWISE_WIDTH = 1e150
+
+
 def _range(low: float, high: float) -> tuple[float, float]:
     low, high = float(_finite("min", low)[0]), float(_finite("max", high)[0])
     if not low < high:
         raise ValueError(
             f"min must be less than max, got min={_text(low)}, "
             f"max={_text(high)}"
+        )
+    if not high - low <= MAX_PIECEWISE_WIDTH:
+        raise ValueError(
+            f"max - min must be at most {_text(MAX_PIECEWISE_WIDTH)}, got "
+            f"min={_text(low)}, max={_text(high)}"
         )
     return low, high
 

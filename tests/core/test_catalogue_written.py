@@ -339,6 +339,14 @@ def test_hypergeo_and_trigen_moments_through_a_model(stats):
         ),
         ("RiskGeneral(0, 10, {2}, {0})", "p values must not all be 0"),
         (
+            "RiskGeneral(-1e200, 1e200, {0}, {1})",
+            "max - min must be at most 1e+150, got min=-1e+200, max=1e+200",
+        ),
+        (
+            "RiskHistogrm(-1.7e308, 1.7e308, {1, 1})",
+            "max - min must be at most 1e+150, got min=-1.7e+308, max=1.7e+308",
+        ),
+        (
             "RiskTrigen(5, 2, 9, 10, 90)",
             "bottom, most likely and top must be in increasing order",
         ),
