@@ -514,4 +514,27 @@ class _Emitter:
                 "precision of the uniforms in the upper tail; only the "
                 "normal kinds reach further)"
             )
+        return _coarse_tail(s.spec.kind, params, mode, lo, hi, name)
+
+
+# An interval of u narrower than this in the upper tail holds under 8,192 of
+# the uniforms (2^-53 apart there): its samples would take a few values.
+COARSE_TAIL = 2.0**-40
+
+
+def _coarse_tail(kind, params, mode, lo, hi, name) -> str | None:
+    """The reason to refuse a constant truncation in the far upper tail,
+    where the uniforms are too coarse to sample it faithfully (Poisson(40)
+    above 100, 1e-15 of probability, gave three values, z = -100 on the
+    mean); None when it is fine. The normal kinds work on z: never coarse."""
+    interval = _core.truncation_interval(kind, params, mode, lo, hi)
+    if interval["normal"] or not interval["ok"]:
         return None
+    a, b = interval["a"], interval["b"]
+    if a > 0.5 and b - a < COARSE_TAIL:
+        return (
+            f"{name}({_g(lo)}, {_g(hi)}) holds about {b - a:.1g} of "
+            "probability in the upper tail, where the uniforms are 1e-16 "
+            "apart: its samples would take only a few distinct values"
+        )
+    return None

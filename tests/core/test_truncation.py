@@ -369,6 +369,10 @@ def test_formula_bounds_vary_per_iteration():
             "0 <= pmin < pmax <= 1",
         ),
         ("=RiskNormal(0, 1, RiskTruncate(,))", "at least one bound"),
+        # 1e-15 of probability in the upper tail: three values, mean z -100
+        ("=RiskPoisson(40, RiskTruncate(100,))", "only a few distinct values"),
+        ("=RiskGamma(2, 1, RiskTruncate(40, 41))", "only a few distinct"),
+        ("=RiskTriang(0, 1, 2, RiskTruncateP(0.9999999999999, 1))", "a few"),
         ("=RiskNormal(0, 1, RiskTruncate(1))", "takes 2 arguments"),
         ("=RiskNormal(0, 1, 5)", "only RiskTruncate"),
         ("=RiskNormal(0, 1, RiskShift(1), RiskShift(2))", "given twice"),
@@ -452,3 +456,22 @@ def test_counting_bounds_from_f_equal_the_bisection(kind, params, bounds):
                 bisected(kind, params, hi, True), bits_to_float(U_MAX_BITS)
             )
             assert (got["a"], got["b"], got["ok"]) == (a, b, b > a), (lo, hi)
+
+
+@pytest.mark.parametrize(
+    "formula, lower",
+    [
+        ("=RiskPoisson(40, RiskTruncate(80,))", 80),
+        ("=RiskNormal(0, 1, RiskTruncate(38,))", 38),
+    ],
+)
+def test_upper_tails_the_uniforms_resolve_are_still_sampled(formula, lower):
+    """The refusal above is for intervals under 2^-40 in the upper tail
+    only: Poisson(40) above 80 (1e-8 of probability) is sampled, spread
+    over several values, and the normal kinds, which work on z, reach any
+    tail."""
+    result = mcengine.simulate(
+        {"cells": {"x": formula}, "outputs": ["x"]}, iterations=1000, seed=1
+    )
+    x = result.outputs["x"]
+    assert x.errors == 0 and lower <= x.min < x.max
