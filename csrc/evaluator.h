@@ -111,14 +111,16 @@ struct BlockScratch {
 
 // Values of a slow sample (a kind that iterates, without an inversion table,
 // or any kind under truncation with varying parameters) between two
-// questions to BlockScratch::stop. A count table counts as slow: what it
-// leaves undecided, all but 8,192 counts of a wide one (NegBin(1, 1e-7)),
+// questions to BlockScratch::stop. A count table cut to its 8,192 central
+// counts counts as slow: what it leaves undecided (most of NegBin(1, 1e-7))
 // takes the exact search at up to 0.2 ms a value.
 constexpr int32_t SLOW_SLICE = 64;
 
 MC_HD bool slow_sample(int32_t kind, const double* aux, bool fixed, int32_t mode) {
   if (mode != TRUNC_NONE && !fixed) return true;
-  return dist_detail::kind_iterates(kind) && (aux == nullptr || is_count_table(aux));
+  if (!dist_detail::kind_iterates(kind)) return false;
+  if (aux == nullptr) return true;
+  return is_count_table(aux) && aux[COUNT_ENTRIES] >= COUNT_MAX_ENTRIES;
 }
 
 #define MC_UNARY(OPNAME, FN)                         \
