@@ -122,16 +122,11 @@ MC_HD constexpr bool kind_iterates(int32_t kind) {
          kind == DIST_HYPERGEO;
 }
 
-template <int32_t KIND>
-constexpr bool iterates() {
-  return kind_iterates(KIND);
-}
-
 // guard(code, u, the quantile at u), the quantile computed only where it
 // counts for the kinds that iterate.
 template <int32_t KIND>
 MC_INLINE double checked_value(int32_t code, const double* p, double u) {
-  if constexpr (iterates<KIND>()) {
+  if constexpr (kind_iterates(KIND)) {
     bool inside = code == 0 && u > 0.0 && u < 1.0;
     return inside ? value_of<KIND>(p, u) : error_value(ERR_NUM);
   }

@@ -49,28 +49,12 @@ size_t fill(const Cdf& cdf, int32_t kind, const double* p, double offset, double
 
 size_t build_count_table(int32_t kind, const double* p, double* out,
                          const std::function<bool()>& stop) {
-  using namespace dist_detail;
   if (!has_count_table(kind) || check_params(kind, p) != 0) return 0;
-  switch (kind) {
-    case DIST_BINOMIAL:
-      if (p[0] == 0.0 || p[1] == 0.0 || p[1] == 1.0) return 0;
-      return fill(BinomialCdf{p[0], p[1]}, kind, p, 0.0, out, stop);
-    case DIST_POISSON:
-      if (p[0] == 0.0) return 0;
-      return fill(PoissonCdf{p[0]}, kind, p, 0.0, out, stop);
-    case DIST_NEGBIN:
-      if (p[1] == 1.0) return 0;
-      return fill(NegBinCdf{p[0], p[1]}, kind, p, 0.0, out, stop);
-    case DIST_GEOMET:
-      if (p[0] == 1.0) return 0;
-      return fill(GeometCdf{vlog1p(-p[0])}, kind, p, 0.0, out, stop);
-    default: {  // DIST_HYPERGEO
-      double n = p[0], D = p[1], M = p[2];
-      double lo = std::max(n + D - M, 0.0), hi = std::min(n, D);
-      if (lo == hi) return 0;
-      return fill(HyperGeoCdf{n, D, M, lo, hi}, kind, p, lo, out, stop);
-    }
-  }
+  size_t size = 0;
+  dist_detail::with_count_cdf(kind, p, [&](const auto& cdf, double offset, double) {
+    size = fill(cdf, kind, p, offset, out, stop);
+  });
+  return size;
 }
 
 }  // namespace mc

@@ -6,6 +6,7 @@
 //   q_negbin, q_geomet, q_hypergeo one value each, for sample_block (dist.h)
 //   BinomialCdf, PoissonCdf, NegBinCdf, GeometCdf, HyperGeoCdf, count_quantile
 //                                  the search behind the counting kinds
+//   with_count_cdf(kind, p, f)     a counting kind's functor, for tables
 //
 // Each assumes valid parameters (dist_params.h) and 0 < u < 1; sample_block
 // turns anything else into #NUM!.
@@ -29,6 +30,7 @@
 // (dist_count_table.h): 5 ns a value for Poisson(40), against 350.
 #pragma once
 
+#include "dist_params.h"
 #include "mc_defs.h"
 #include "special_elementary.h"
 #include "special_incomplete.h"
@@ -197,6 +199,42 @@ struct HyperGeoCdf {
     return sum < 1.0 ? sum : 1.0;
   }
 };
+
+// Calls f(cdf, offset, top) with the functor a counting kind's quantile
+// searches with, the support's lowest point (HyperGeo's max(0, n + D - M),
+// else 0) and its largest count less that point (MC_INF when unbounded);
+// false for another kind or a point mass. The count tables and truncation
+// read F through it, so that they agree with the search.
+template <typename F>
+MC_HD bool with_count_cdf(int32_t kind, const double* p, F&& f) {
+  switch (kind) {
+    case DIST_BINOMIAL:
+      if (!(p[0] > 0.0 && p[1] > 0.0 && p[1] < 1.0)) return false;
+      f(BinomialCdf{p[0], p[1]}, 0.0, p[0]);
+      return true;
+    case DIST_POISSON:
+      if (!(p[0] > 0.0)) return false;
+      f(PoissonCdf{p[0]}, 0.0, MC_INF);
+      return true;
+    case DIST_NEGBIN:
+      if (!(p[1] < 1.0)) return false;
+      f(NegBinCdf{p[0], p[1]}, 0.0, MC_INF);
+      return true;
+    case DIST_GEOMET:
+      if (!(p[0] < 1.0)) return false;
+      f(GeometCdf{vlog1p(-p[0])}, 0.0, MC_INF);
+      return true;
+    case DIST_HYPERGEO: {
+      double lo = p[0] + p[1] - p[2] > 0.0 ? p[0] + p[1] - p[2] : 0.0;
+      double hi = p[0] < p[1] ? p[0] : p[1];
+      if (!(lo < hi)) return false;
+      f(HyperGeoCdf{p[0], p[1], p[2], lo, hi}, lo, hi - lo);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
 
 // Whether F(k) >= u, asked of the smaller tail: target = min(u, 1 - u).
 template <typename Cdf>

@@ -58,49 +58,6 @@ constexpr uint64_t U_MAX_BITS = 0x3FEFFFFFFFFFFFFFull;
 MC_HD double from_bits(uint64_t b) { return double_of(b); }
 MC_HD uint64_t to_bits(double d) { return bits_of(d); }
 
-// F(k) and P(X > k) of a counting kind at a whole count k of its own (X less
-// the support's lowest point for HyperGeo), by the functor its quantile
-// searches with (dist_discrete.h): false for another kind or a point mass.
-// top: the largest count (MC_INF when unbounded); offset: the lowest point.
-// Without evaluate, only top and offset are found.
-struct CountTails {
-  double below, above, top, offset;
-};
-
-MC_HD bool count_tails(int32_t kind, const double* p, double k, bool evaluate,
-                       CountTails* t) {
-  using namespace dist_detail;
-  t->top = INF;
-  t->offset = 0.0;
-  auto with = [&](const auto& cdf) {
-    if (evaluate) {
-      t->below = cdf(k, false);
-      t->above = cdf(k, true);
-    }
-    return true;
-  };
-  switch (kind) {
-    case DIST_BINOMIAL:
-      t->top = p[0];
-      return p[0] > 0.0 && p[1] > 0.0 && p[1] < 1.0 && with(BinomialCdf{p[0], p[1]});
-    case DIST_POISSON:
-      return p[0] > 0.0 && with(PoissonCdf{p[0]});
-    case DIST_NEGBIN:
-      return p[1] < 1.0 && with(NegBinCdf{p[0], p[1]});
-    case DIST_GEOMET:
-      return p[0] < 1.0 && with(GeometCdf{vlog1p(-p[0])});
-    case DIST_HYPERGEO: {
-      double lo = p[0] + p[1] - p[2] > 0.0 ? p[0] + p[1] - p[2] : 0.0;
-      double hi = p[0] < p[1] ? p[0] : p[1];
-      t->offset = lo;
-      t->top = hi - lo;
-      return lo < hi && with(HyperGeoCdf{p[0], p[1], p[2], lo, hi});
-    }
-    default:
-      return false;
-  }
-}
-
 // prob_below for a counting kind, from F itself rather than by bisection:
 // Q(u) <= k exactly when the quantile's own test holds at k, F(k) >= u for
 // u <= 1/2 and P(X > k) <= 1 - u above, so the largest such u is F(k) or
@@ -109,29 +66,27 @@ MC_HD bool count_tails(int32_t kind, const double* p, double k, bool evaluate,
 // a varying parameter, 48 us -> ~1 us a value). false: not such a kind.
 MC_HD bool count_prob_below(int32_t kind, const double* p, double x, bool inclusive,
                             double* result) {
-  CountTails t;
-  if (!count_tails(kind, p, 0.0, false, &t)) return false;
-  double k = (inclusive ? floor(x) : ceil(x) - 1.0) - t.offset;
-  const double least = from_bits(U_MIN_BITS), most = from_bits(U_MAX_BITS);
-  if (k < 0.0) {
-    *result = 0.0;
-    return true;
-  }
-  if (k >= t.top) {
-    *result = 1.0;
-    return true;
-  }
-  count_tails(kind, p, k, true, &t);
-  double u;
-  if (t.above < 0.5) {
-    u = 1.0 - t.above;  // above 1/2: 1 - u is exact, the test U <= 1 - u
-    if (1.0 - u < t.above) u = from_bits(to_bits(u) - 1);
-    if (!(u > 0.5)) return false;  // at 1/2 the other test decides
-  } else {
-    u = t.below < 0.5 ? t.below : 0.5;
-  }
-  *result = u >= most ? 1.0 : (u >= least ? u : 0.0);
-  return true;
+  bool decided = false;
+  auto from_f = [&](const auto& cdf, double offset, double top) {
+    double k = (inclusive ? floor(x) : ceil(x) - 1.0) - offset;
+    if (k < 0.0 || k >= top) {
+      *result = k < 0.0 ? 0.0 : 1.0;
+      decided = true;
+      return;
+    }
+    double below = cdf(k, false), above = cdf(k, true), u;
+    if (above < 0.5) {
+      u = 1.0 - above;  // above 1/2: 1 - u is exact, the test U <= 1 - u
+      if (1.0 - u < above) u = from_bits(to_bits(u) - 1);
+      if (!(u > 0.5)) return;  // at 1/2 the other test decides
+    } else {
+      u = below < 0.5 ? below : 0.5;
+    }
+    const double least = from_bits(U_MIN_BITS), most = from_bits(U_MAX_BITS);
+    *result = u >= most ? 1.0 : (u >= least ? u : 0.0);
+    decided = true;
+  };
+  return dist_detail::with_count_cdf(kind, p, from_f) && decided;
 }
 
 // The largest u in [2^-1022, 1 - 2^-53] with Q(u) < x (inclusive: <= x); 0

@@ -344,7 +344,8 @@ def test_hypergeo_and_trigen_moments_through_a_model(stats):
         ),
         (
             "RiskHistogrm(-1.7e308, 1.7e308, {1, 1})",
-            "max - min must be at most 1e+150, got min=-1.7e+308, max=1.7e+308",
+            "max - min must be at most 1e+150, got min=-1.7e+308, "
+            "max=1.7e+308",
         ),
         (
             "RiskTrigen(5, 2, 9, 10, 90)",
